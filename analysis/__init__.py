@@ -1,0 +1,6 @@
+"""insole analysis: the science and the file format, importable on any laptop.
+
+No hardware library is imported here (imports go ``pi`` → ``analysis``, never back).
+"""
+
+__version__ = "0.1.0"

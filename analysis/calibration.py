@@ -1,0 +1,133 @@
+"""Calibration: a sensor's stored value → newtons.
+
+Two models (contract 2):
+
+``{"model": "linear", "scale": s, "offset": o}``
+    newtons = s × value + o. Identity (s=1, o=0) for imported data already in newtons.
+
+``{"model": "fsr_divider", "vcc_v", "r_m_ohm", "fs_v", "bits", "n_per_siemens", "offset_n"}``
+    The kit's circuit: the FSR on top, ``r_m_ohm`` to ground, the ADC reading the midpoint.
+    The stored value is signed ADC counts, full scale ``±2**(bits-1)`` counts = ``±fs_v`` volts
+    (the ADS1x15 PGA range). From the divider V = Vcc·Rm/(Rm + R_fsr), the FSR conductance is
+    G = 1/R_fsr = V / (Rm·(Vcc − V)); a FlexiForce-type sensor's conductance is close to linear
+    in force (±3 %, shared/notes/hardware.md), so newtons = n_per_siemens × G + offset_n.
+    Voltages at or below 0 give 0 N of conductance; voltages at Vcc (a shorted sensor) are held
+    just below it so the force stays finite.
+
+Everything is vectorised: :func:`calibrate` takes an ``(n_frames, n_sensors)`` array.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .errors import ConfigError
+
+MODELS = ("linear", "fsr_divider")
+_FSR_KEYS = ("vcc_v", "r_m_ohm", "fs_v", "bits", "n_per_siemens")
+
+
+def validate(cal: Mapping[str, Any], where: str = "calibration") -> dict:
+    """Check a calibration dict; return a normalised copy. Errors name the key at fault."""
+    if not isinstance(cal, Mapping):
+        raise ConfigError(f"{where}: expected a table with a 'model' key, got {cal!r}")
+    model = cal.get("model")
+    if model not in MODELS:
+        raise ConfigError(f"{where}.model: expected one of {', '.join(MODELS)}, got {model!r}")
+    out = dict(cal)
+    if model == "linear":
+        for k, default in (("scale", 1.0), ("offset", 0.0)):
+            v = out.get(k, default)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
+                raise ConfigError(f"{where}.{k}: expected a number, got {v!r}")
+            out[k] = float(v)
+        return out
+    for k in _FSR_KEYS:
+        v = out.get(k)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
+            raise ConfigError(f"{where}.{k}: expected a positive number, got {v!r}")
+        out[k] = float(v)
+    out["bits"] = int(out["bits"])
+    off = out.get("offset_n", 0.0)
+    if isinstance(off, bool) or not isinstance(off, (int, float)):
+        raise ConfigError(f"{where}.offset_n: expected a number, got {off!r}")
+    out["offset_n"] = float(off)
+    return out
+
+
+def fsr_divider_volts(counts: np.ndarray, cal: Mapping[str, Any]) -> np.ndarray:
+    """ADC counts → volts at the divider midpoint."""
+    return np.asarray(counts, dtype=float) * (cal["fs_v"] / 2.0 ** (cal["bits"] - 1))
+
+
+def fsr_divider_newtons(counts: np.ndarray, cal: Mapping[str, Any]) -> np.ndarray:
+    """ADC counts → newtons through the FSR divider model (see module docstring)."""
+    vcc = cal["vcc_v"]
+    v = np.clip(fsr_divider_volts(counts, cal), 0.0, vcc * 0.999)
+    conductance_s = v / (cal["r_m_ohm"] * (vcc - v))
+    return cal["n_per_siemens"] * conductance_s + cal.get("offset_n", 0.0)
+
+
+def fsr_divider_counts(force_n: np.ndarray, cal: Mapping[str, Any]) -> np.ndarray:
+    """Newtons → ideal (unquantised, unclipped) ADC counts: the inverse of the model.
+
+    Used by the simulator and the emulated chip to drive the ADC input.
+    """
+    f = np.maximum(np.asarray(force_n, dtype=float) - cal.get("offset_n", 0.0), 0.0)
+    g = f / cal["n_per_siemens"]                       # conductance, S
+    rm = cal["r_m_ohm"]
+    v = cal["vcc_v"] * g * rm / (1.0 + g * rm)         # V = Vcc·Rm/(Rm + 1/G)
+    return v / (cal["fs_v"] / 2.0 ** (cal["bits"] - 1))
+
+
+def to_newtons(value: np.ndarray, cal: Mapping[str, Any]) -> np.ndarray:
+    """One sensor's stored values → newtons."""
+    if cal["model"] == "linear":
+        return np.asarray(value, dtype=float) * cal.get("scale", 1.0) + cal.get("offset", 0.0)
+    return fsr_divider_newtons(value, cal)
+
+
+class Calibrator:
+    """Turns frames of stored values into newtons for a fixed list of calibrations.
+
+    Sensors that share the linear model are done in one vectorised step; fsr_divider sensors in
+    another. Works on one frame ``(n_sensors,)`` or a block ``(n_frames, n_sensors)``.
+    """
+
+    def __init__(self, calibrations: Sequence[Mapping[str, Any]]):
+        cals = [validate(c, f"sensors[{i}].calibration") for i, c in enumerate(calibrations)]
+        n = len(cals)
+        self.n = n
+        lin = [i for i, c in enumerate(cals) if c["model"] == "linear"]
+        fsr = [i for i, c in enumerate(cals) if c["model"] == "fsr_divider"]
+        self._lin = np.array(lin, dtype=int)
+        self._lin_scale = np.array([cals[i]["scale"] for i in lin])
+        self._lin_offset = np.array([cals[i]["offset"] for i in lin])
+        self._fsr = np.array(fsr, dtype=int)
+        f = [cals[i] for i in fsr]
+        self._volts_per_count = np.array([c["fs_v"] / 2.0 ** (c["bits"] - 1) for c in f])
+        self._vcc = np.array([c["vcc_v"] for c in f])
+        self._vmax = self._vcc * 0.999
+        self._k = np.array([c["n_per_siemens"] / c["r_m_ohm"] for c in f])
+        self._fsr_offset = np.array([c["offset_n"] for c in f])
+        self._all_linear = not fsr
+        self._all_fsr = not lin
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        if values.shape[-1] != self.n:
+            raise ValueError(f"expected {self.n} sensor values per frame, got {values.shape[-1]}")
+        if self._all_linear:
+            return values * self._lin_scale + self._lin_offset
+        if self._all_fsr:
+            return self._fsr_newtons(values)
+        out = np.empty_like(values)
+        out[..., self._lin] = values[..., self._lin] * self._lin_scale + self._lin_offset
+        out[..., self._fsr] = self._fsr_newtons(values[..., self._fsr])
+        return out
+
+    def _fsr_newtons(self, counts: np.ndarray) -> np.ndarray:
+        v = np.clip(counts * self._volts_per_count, 0.0, self._vmax)
+        return self._k * v / (self._vcc - v) + self._fsr_offset

@@ -1,0 +1,352 @@
+"""Contact detection for one foot: when the foot is on the ground.
+
+The detector works on the foot's summed sensor force (shared/notes/gait.md; Blades et al. 2023
+found summed in-shoe force with two thresholds within ~1 ms of a force treadmill at contact):
+
+* **Two thresholds.** A contact starts when the summed force, less the baseline, reaches ``on``;
+  it ends at the first frame below ``off`` (``off`` < ``on``), so noise around one level
+  cannot chatter. The contact's times are where the force crosses ``off``, interpolated between
+  frames: the onset is found by walking back from the ``on`` crossing (sub-frame timing without
+  a lower trigger level).
+* **Lock-out by merging.** An end followed by a new ``on`` crossing within ``merge_ms`` is the
+  same contact (a bouncy landing or toe-off); contacts shorter than ``min_contact_ms`` are not
+  landings.
+* **Adaptive levels.** ``on``/``off`` follow the median peak of the last few contacts and the
+  noise of the last flights, with floors, so they suit a light walker and a heavy runner alike.
+* **Baseline tracked in the air.** At each onset, each sensor's zero is re-estimated as its mean
+  over the quiet frames of the flight just before (FSR drift and heat creep move it). The new
+  zero applies from that contact on.
+
+Two forms run this one state machine: :class:`ContactTracker` (streaming: frames in blocks of any
+size, down to one; constant memory) and :func:`detect_contacts` (batch: jumps from crossing to
+crossing with vectorised searches). They are tested to find the same contacts.
+
+A contact that was already under way at the first frame, or is still open at the last, has no
+observed initial contact or toe-off: it is reported with ``partial=True`` and is not a landing.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ContactParams:
+    """Detection parameters. Forces in newtons (summed over the foot), times in ms."""
+
+    on_floor_n: float = 20.0          # lowest on-level
+    off_floor_n: float = 8.0          # lowest off-level
+    on_frac: float = 0.06             # on-level as a share of the recent peak force
+    off_frac: float = 0.025           # off-level as a share of the recent peak force
+    noise_k: float = 5.0              # off-level at least this many noise SDs
+    merge_ms: float = 40.0            # an end and a new start closer than this are one contact
+    min_contact_ms: float = 40.0      # shorter contacts are not landings
+    max_contact_s: float = 4.0        # longer ones (standing) are not landings
+    backtrack_ms: float = 250.0       # how far back the onset search may go
+    baseline_window_ms: float = 200.0 # flight frames used for the zero, before the onset
+    baseline_guard_ms: float = 15.0   # frames this close to a contact are not used for the zero
+    baseline_min_frames: int = 4      # fewer quiet frames: keep the old zero
+    remember: int = 8                 # contacts (peaks, noise) the levels follow
+
+
+@dataclass
+class Contact:
+    """One contact of one foot. Frame indices are global (from the first frame of the stream)."""
+
+    start: int            # first frame at or above the off-level
+    detect: int           # frame where the on-level was reached
+    end: int              # first frame below the off-level after the contact (exclusive end)
+    t_on_s: float
+    t_off_s: float
+    on_n: float
+    off_n: float
+    baseline_n: np.ndarray = field(repr=False)   # per-sensor zero used for this contact, N
+    partial: bool = False
+    peak_n: float = float("nan")
+
+    @property
+    def contact_ms(self) -> float:
+        return (self.t_off_s - self.t_on_s) * 1000.0
+
+
+class _Levels:
+    """The adaptive on/off levels: state shared by both forms so they adapt identically."""
+
+    def __init__(self, p: ContactParams):
+        self.p = p
+        self.peaks: deque[float] = deque(maxlen=p.remember)
+        self.noise: deque[float] = deque(maxlen=p.remember)
+        self.on = self.off = 0.0
+        self.update()
+
+    def update(self) -> None:
+        p = self.p
+        ref = float(np.median(self.peaks)) if self.peaks else 0.0
+        sd = float(np.median(self.noise)) if self.noise else 0.0
+        self.off = max(p.off_floor_n, p.off_frac * ref, p.noise_k * sd)
+        self.on = max(p.on_floor_n, p.on_frac * ref, 2.0 * self.off)
+
+
+def _interp_time(t0, t1, v0, v1, level) -> float:
+    if v1 == v0:
+        return float(t1)
+    return float(t0 + (level - v0) / (v1 - v0) * (t1 - t0))
+
+
+class _Frames:
+    """Conversion of the parameters from ms to frames at a given rate."""
+
+    def __init__(self, p: ContactParams, rate_hz: float):
+        fr = lambda ms: max(1, int(round(ms * rate_hz / 1000.0)))
+        self.merge = fr(p.merge_ms)
+        self.backtrack = fr(p.backtrack_ms)
+        self.window = fr(p.baseline_window_ms)
+        self.guard = fr(p.baseline_guard_ms)
+        self.max_contact = fr(p.max_contact_s * 1000.0)
+        self.horizon = self.max_contact + self.backtrack + self.window + self.merge + 8
+
+
+def _baseline_update(levels: _Levels, p: ContactParams, fr: _Frames, last_end: int, start: int,
+                     get_rows, baseline: np.ndarray, total_baseline: float):
+    """New per-sensor zero from the quiet flight frames before ``start``; returns (b, B)."""
+    g0 = max(last_end + fr.guard, start - fr.window, 0)
+    g1 = start - fr.guard
+    if g1 - g0 < p.baseline_min_frames:
+        return baseline, total_baseline
+    rows, totals = get_rows(g0, g1)
+    quiet = (totals - total_baseline) < levels.off
+    if int(quiet.sum()) < p.baseline_min_frames:
+        return baseline, total_baseline
+    b = rows[quiet].mean(axis=0)
+    levels.noise.append(float(totals[quiet].std()))
+    levels.update()
+    return b, float(b.sum())
+
+
+class ContactTracker:
+    """Streaming contact detection for one foot.
+
+    ``push(t_s, force_n)`` takes a block of frames (``(n,)`` times in s and ``(n, k)`` raw
+    calibrated forces in N of this foot's sensors) and returns the contacts *finalised* in it
+    (those whose end and merge window have passed). Memory is a fixed ring of recent frames.
+    ``open_contact`` is the contact under way (or None), for early verdicts.
+    """
+
+    OFF, ON, ENDING = 0, 1, 2
+
+    def __init__(self, n_sensors: int, rate_hz: float, params: ContactParams = ContactParams()):
+        self.p = params
+        self.fr = _Frames(params, rate_hz)
+        self.levels = _Levels(params)
+        cap = self.fr.horizon * 2
+        self._cap = cap
+        self._t = np.zeros(cap)
+        self._f = np.zeros((cap, n_sensors))
+        self._r = np.zeros(cap)
+        self.n = 0                       # frames seen so far = global index of the next frame
+        self.baseline = np.zeros(n_sensors)
+        self.total_baseline = 0.0
+        self.state = self.OFF
+        self.last_end = -10**9
+        self.open_contact: Contact | None = None
+
+    # ring access by global frame index -------------------------------------------------------
+    def _rows(self, g0: int, g1: int):
+        idx = np.arange(g0, g1) % self._cap
+        return self._f[idx], self._r[idx]
+
+    def times(self, g0: int, g1: int) -> np.ndarray:
+        return self._t[np.arange(g0, g1) % self._cap]
+
+    def forces(self, g0: int, g1: int) -> np.ndarray:
+        """Raw forces (N) of global frames [g0, g1); they must still be in the ring."""
+        return self._f[np.arange(g0, g1) % self._cap]
+
+    def push(self, t_s: np.ndarray, force_n: np.ndarray) -> list[Contact]:
+        t_s = np.asarray(t_s, dtype=float)
+        force_n = np.asarray(force_n, dtype=float)
+        out: list[Contact] = []
+        step = self.fr.horizon        # never overwrite frames the state machine may still need
+        for a in range(0, len(t_s), step):
+            out.extend(self._push(t_s[a:a + step], force_n[a:a + step]))
+        return out
+
+    def _push(self, t_s, force_n) -> list[Contact]:
+        n0, m = self.n, len(t_s)
+        idx = np.arange(n0, n0 + m) % self._cap
+        self._t[idx] = t_s
+        self._f[idx] = force_n
+        totals = force_n.sum(axis=1)
+        self._r[idx] = totals
+        self.n = n0 + m
+        out = []
+        lv = self.levels
+        for i, r in enumerate(totals.tolist()):
+            k = n0 + i
+            T = r - self.total_baseline
+            if self.state == self.ENDING:
+                c = self.open_contact
+                if k >= c.end + self.fr.merge:
+                    out.append(self._finalise())
+                elif T >= lv.on:
+                    self.state = self.ON
+                    continue
+                else:
+                    continue
+            if self.state == self.OFF:
+                if T >= lv.on:
+                    self._onset(k)
+            elif T < self.open_contact.off_n:        # state ON
+                self.state = self.ENDING
+                self.open_contact.end = k
+        return out
+
+    def _onset(self, k: int) -> None:
+        lv, fr = self.levels, self.fr
+        lo = max(0, k - fr.backtrack, self.last_end + 1, self.n - self._cap + 1)
+        _, r = self._rows(lo, k)
+        below = np.flatnonzero((r - self.total_baseline) < lv.off)
+        if below.size:
+            start = lo + int(below[-1]) + 1
+            partial = False
+        else:
+            start = lo
+            partial = True            # the rise began before the data (or the search) did
+        if start == 0:
+            partial = True
+        if not partial:
+            t = self.times(start - 1, start + 1)
+            rr = self._r[np.arange(start - 1, start + 1) % self._cap] - self.total_baseline
+            t_on = _interp_time(t[0], t[1], rr[0], rr[1], lv.off)
+        else:
+            t_on = float(self.times(start, start + 1)[0])
+        self.baseline, self.total_baseline = _baseline_update(
+            lv, self.p, fr, self.last_end, start, self._rows, self.baseline, self.total_baseline)
+        self.open_contact = Contact(start=start, detect=k, end=-1, t_on_s=t_on, t_off_s=float("nan"),
+                                    on_n=lv.on, off_n=lv.off, baseline_n=self.baseline.copy(),
+                                    partial=partial)
+        self.state = self.ON
+
+    def _finalise(self) -> Contact:
+        c = self.open_contact
+        e = c.end
+        t = self.times(e - 1, e + 1)
+        rr = self._r[np.arange(e - 1, e + 1) % self._cap] - self.total_baseline
+        c.t_off_s = _interp_time(t[0], t[1], rr[0], rr[1], c.off_n)
+        _finish(c, self._r[np.arange(c.start, e) % self._cap] if e - c.start <= self.fr.max_contact else None,
+                self.levels, self.p, self.total_baseline)
+        self.last_end = e
+        self.open_contact = None
+        self.state = self.OFF
+        return c
+
+    def finish(self) -> list[Contact]:
+        """End of the stream: a contact that has ended (merge window cut short) is finalised;
+        one still on the ground is returned as partial (toe-off not observed)."""
+        if self.open_contact is None:
+            return []
+        if self.state == self.ENDING:
+            return [self._finalise()]
+        c = self.open_contact
+        c.partial = True
+        c.end = self.n
+        c.t_off_s = float(self.times(self.n - 1, self.n)[0])
+        self.open_contact = None
+        self.state = self.OFF
+        return [c]
+
+
+def _finish(c: Contact, raw_totals: np.ndarray | None, levels: _Levels, p: ContactParams,
+            total_baseline: float) -> None:
+    """Peak force, and the levels' update from a finished contact (shared by both forms)."""
+    if raw_totals is None:                   # longer than max_contact_s: standing, not a landing
+        c.partial = True
+        return
+    c.peak_n = float(raw_totals.max() - total_baseline)
+    if not c.partial and c.contact_ms >= p.min_contact_ms:
+        levels.peaks.append(c.peak_n)
+        levels.update()
+
+
+def _first(x: np.ndarray, zero: float, level: float, start: int, stop: int, above: bool) -> int:
+    """First index i in [start, stop) with ``x[i] - zero >= level`` (``above``) or ``< level``,
+    or -1. Searches in growing chunks, since the next crossing is usually within a stride.
+    ``x - zero`` is computed exactly as the streaming form computes it, so both agree to the bit.
+    """
+    chunk = 256
+    i = start
+    while i < stop:
+        j = min(stop, i + chunk)
+        v = x[i:j] - zero
+        hit = np.flatnonzero(v >= level if above else v < level)
+        if hit.size:
+            return i + int(hit[0])
+        i = j
+        chunk *= 4
+    return -1
+
+
+def detect_contacts(t_s: np.ndarray, force_n: np.ndarray, rate_hz: float,
+                    params: ContactParams = ContactParams()) -> list[Contact]:
+    """Batch contact detection for one foot: the same state machine as :class:`ContactTracker`,
+    jumping from one threshold crossing to the next.
+
+    ``t_s`` (n,) s; ``force_n`` (n, k) raw calibrated forces of the foot's sensors, N.
+    Returns every contact, partial ones included (flagged).
+    """
+    t_s = np.asarray(t_s, dtype=float)
+    f = np.asarray(force_n, dtype=float)
+    r = f.sum(axis=1)
+    n = len(r)
+    p, fr, lv = params, _Frames(params, rate_hz), _Levels(params)
+    baseline = np.zeros(f.shape[1])
+    B = 0.0
+    last_end = -10**9
+    rows = lambda g0, g1: (f[g0:g1], r[g0:g1])
+    out: list[Contact] = []
+    k = 0
+    while k < n:
+        k = _first(r, B, lv.on, k, n, above=True)
+        if k < 0:
+            break
+        lo = max(0, k - fr.backtrack, last_end + 1)
+        below = np.flatnonzero((r[lo:k] - B) < lv.off)
+        if below.size:
+            start, partial = lo + int(below[-1]) + 1, False
+        else:
+            start, partial = lo, True
+        if start == 0:
+            partial = True
+        if not partial:
+            t_on = _interp_time(t_s[start - 1], t_s[start], r[start - 1] - B, r[start] - B, lv.off)
+        else:
+            t_on = float(t_s[start])
+        baseline, B = _baseline_update(lv, p, fr, last_end, start, rows, baseline, B)
+        c = Contact(start=start, detect=k, end=-1, t_on_s=t_on, t_off_s=float("nan"),
+                    on_n=lv.on, off_n=lv.off, baseline_n=baseline.copy(), partial=partial)
+        # the contact runs until the force drops below off and no new on-crossing follows
+        # within the merge window
+        s = k + 1
+        while True:
+            e = _first(r, B, c.off_n, s, n, above=False)
+            if e < 0:
+                break
+            again = _first(r, B, lv.on, e + 1, min(n, e + fr.merge), above=True)
+            if again < 0:
+                break
+            s = again + 1
+        if e < 0:                      # still on the ground at the end of the data
+            c.partial, c.end = True, n
+            c.t_off_s = float(t_s[n - 1])
+            out.append(c)
+            break
+        c.end = e
+        c.t_off_s = _interp_time(t_s[e - 1], t_s[e], r[e - 1] - B, r[e] - B, c.off_n)
+        _finish(c, r[c.start:e] if e - c.start <= fr.max_contact else None, lv, p, B)
+        out.append(c)
+        last_end = e
+        k = e + fr.merge
+    return out
