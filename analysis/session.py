@@ -1,0 +1,315 @@
+"""The session folder, format ``insole-session/1`` (DESIGN.md contract 2): writer and reader.
+
+::
+
+    SESSION/
+      session.json   metadata
+      samples.csv    t_s,<sensor>,…   one row per frame (t_s: s since start, monotonic clock)
+      landings.csv   one row per landing found live
+      truth.csv      simulated sessions only: the true landings
+
+Crash safety: the writer flushes the CSV files at least every ``flush_s`` (0.5 s) and fsyncs
+them at least every ``fsync_s`` (2 s), and ``session.json`` is replaced atomically (written to a
+temporary file, fsynced, renamed), so a power cut loses at most ~2 s of frames and leaves a
+folder the reader accepts: it drops a torn last line of any CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from .errors import ConfigError, SessionError
+from .layout import Layout
+
+FORMAT = "insole-session/1"
+LANDING_COLUMNS = ("foot", "t_on_s", "t_off_s", "contact_ms", "strike", "strike_index",
+                   "first_region", "rear_lag_ms", "peak_force_n", "peak_force_bw", "loading_rate_bw_s")
+TRUTH_COLUMNS = ("foot", "t_on_s", "t_off_s", "strike", "strike_index", "contact_ms")
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Replace ``path`` with ``data`` as JSON so that a crash leaves the old or the new file."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, allow_nan=False, default=_json_default)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return ""
+        return f"{v:.6f}".rstrip("0").rstrip(".") if abs(v) < 1e6 else repr(v)
+    return str(v)
+
+
+class _CsvAppender:
+    """An append-only CSV file with the flush/fsync policy of the session."""
+
+    def __init__(self, path: Path, header: Iterable[str]):
+        self.path = path
+        self.fh = open(path, "w", encoding="utf-8", newline="")
+        self.fh.write(",".join(header) + "\n")
+
+    def write_text(self, text: str) -> None:
+        self.fh.write(text)
+
+    def flush(self, sync: bool) -> None:
+        self.fh.flush()
+        if sync:
+            os.fsync(self.fh.fileno())
+
+    def close(self) -> None:
+        if not self.fh.closed:
+            self.flush(True)
+            self.fh.close()
+
+
+class SessionWriter:
+    """Writes one session folder as frames and landings arrive.
+
+    Not thread-safe: one thread (the writer thread of the logger) owns it. ``meta`` is the
+    ``session.json`` content; ``health`` and ``markers`` are kept up to date through
+    :meth:`update_meta`.
+    """
+
+    def __init__(self, folder: str | os.PathLike, meta: dict, layout: Layout, integer_values: bool = True,
+                 flush_s: float = 0.5, fsync_s: float = 2.0, with_truth: bool = False):
+        self.folder = Path(folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise SessionError(f"cannot create the session folder {self.folder}: {e.strerror}") from e
+        if (self.folder / "session.json").exists():
+            raise SessionError(f"{self.folder} already holds a session; choose another --out")
+        self.meta = dict(meta)
+        self.meta.setdefault("format", FORMAT)
+        self.meta.setdefault("markers", [])
+        self.meta.setdefault("health", {"frames": 0, "late_frames": 0, "skipped_frames": 0, "bus_errors": 0})
+        self.meta["sensors"] = layout.to_json()
+        self.n_sensors = len(layout)
+        fmt_value = "%d" if integer_values else "%.6g"
+        self._row_fmt = "%.6f" + ("," + fmt_value) * self.n_sensors + "\n"
+        self.integer_values = integer_values
+        self.flush_s, self.fsync_s = flush_s, fsync_s
+        write_json_atomic(self.folder / "session.json", self.meta)
+        self.samples = _CsvAppender(self.folder / "samples.csv", ["t_s", *layout.names])
+        self.landings = _CsvAppender(self.folder / "landings.csv", LANDING_COLUMNS)
+        self.truth = _CsvAppender(self.folder / "truth.csv", TRUTH_COLUMNS) if with_truth else None
+        self._files = [f for f in (self.samples, self.landings, self.truth) if f]
+        now = time.monotonic()
+        self._last_flush = self._last_sync = now
+        self.frames_written = 0
+
+    def write_frames(self, t_s: np.ndarray, values: np.ndarray) -> None:
+        """Append frames: ``t_s`` (n,) s, ``values`` (n, n_sensors) stored values."""
+        if len(t_s) == 0:
+            return
+        vals = np.asarray(values)
+        vals = np.rint(vals).astype(np.int64) if self.integer_values else vals.astype(float)
+        fmt = self._row_fmt
+        text = "".join(fmt % (t, *v) for t, v in zip(np.asarray(t_s, dtype=float).tolist(), vals.tolist()))
+        self.samples.write_text(text)
+        self.frames_written += len(t_s)
+
+    def write_landing(self, row: dict) -> None:
+        self.landings.write_text(",".join(_cell(row.get(c)) for c in LANDING_COLUMNS) + "\n")
+
+    def write_truth(self, rows: Iterable[dict]) -> None:
+        if self.truth is None:
+            raise SessionError("this session was not opened with a truth file")
+        self.truth.write_text("".join(",".join(_cell(r.get(c)) for c in TRUTH_COLUMNS) + "\n" for r in rows))
+
+    def update_meta(self, **changes: Any) -> None:
+        """Change top-level keys of session.json (health, markers, …); written at the next sync."""
+        self.meta.update(changes)
+        self._meta_dirty = True
+
+    def add_marker(self, t_s: float, label: str) -> None:
+        self.meta["markers"].append({"t_s": round(float(t_s), 6), "label": str(label)})
+        self._meta_dirty = True
+
+    def tick(self, now: float | None = None) -> None:
+        """Flush/fsync on schedule; call it often (every batch)."""
+        now = time.monotonic() if now is None else now
+        if now - self._last_flush >= self.flush_s:
+            sync = now - self._last_sync >= self.fsync_s
+            for f in self._files:
+                f.flush(sync)
+            self._last_flush = now
+            if sync:
+                self._last_sync = now
+                if getattr(self, "_meta_dirty", False):
+                    write_json_atomic(self.folder / "session.json", self.meta)
+                    self._meta_dirty = False
+
+    def close(self, **final_meta: Any) -> None:
+        """Flush and fsync everything and write the final session.json."""
+        for f in self._files:
+            f.close()
+        self.meta.update(final_meta)
+        write_json_atomic(self.folder / "session.json", self.meta)
+        _fsync_dir(self.folder)
+
+
+# --------------------------------------------------------------------------------- reading ---
+
+
+@dataclass
+class Session:
+    """A session folder in memory. ``values`` are the stored values (see each sensor's
+    calibration); ``landings``/``truth`` are lists of dicts as in the CSV files (numbers parsed)."""
+
+    path: Path
+    meta: dict
+    layout: Layout
+    t_s: np.ndarray
+    values: np.ndarray
+    landings: list[dict] | None = None
+    truth: list[dict] | None = None
+    torn_lines: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rate_hz(self) -> float:
+        r = self.meta.get("rate_hz")
+        if isinstance(r, (int, float)) and r > 0:
+            return float(r)
+        if len(self.t_s) > 1:
+            return 1.0 / float(np.median(np.diff(self.t_s)))
+        return 100.0
+
+    @property
+    def body_mass_kg(self) -> float | None:
+        m = (self.meta.get("subject") or {}).get("body_mass_kg")
+        return float(m) if isinstance(m, (int, float)) and m > 0 else None
+
+
+def _complete_lines(data: bytes) -> tuple[bytes, int]:
+    """Drop a torn last line (no newline at the end); returns (data, lines dropped)."""
+    if not data or data.endswith(b"\n"):
+        return data, 0
+    cut = data.rfind(b"\n")
+    return (data[: cut + 1] if cut >= 0 else b""), 1
+
+
+def _read_table(path: Path) -> tuple[list[str], list[list[str]], int]:
+    data, torn = _complete_lines(path.read_bytes())
+    text = data.decode("utf-8", errors="replace")
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        return [], [], torn
+    return rows[0], [r for r in rows[1:] if r], torn
+
+
+def _num(s: str):
+    if s == "":
+        return None
+    try:
+        v = float(s)
+    except ValueError:
+        return s
+    return v
+
+
+def read_rows(path: Path) -> list[dict]:
+    """A landings/truth CSV as dicts; numbers parsed, empty cells None, torn last line dropped."""
+    header, rows, _ = _read_table(path)
+    return [{h: _num(v) for h, v in zip(header, r)} for r in rows if len(r) == len(header)]
+
+
+def read_session(path: str | os.PathLike) -> Session:
+    """Read a session folder; raise :class:`SessionError` with a one-line reason if it is not one."""
+    folder = Path(path)
+    if not folder.exists():
+        raise SessionError(f"no such session folder: {folder}")
+    if not folder.is_dir():
+        raise SessionError(f"{folder} is a file, not a session folder")
+    meta_path = folder / "session.json"
+    if not meta_path.exists():
+        raise SessionError(f"{folder} is not a session folder (no session.json)")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise SessionError(f"{meta_path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from e
+    except OSError as e:
+        raise SessionError(f"{meta_path}: cannot read: {e.strerror}") from e
+    if not isinstance(meta, dict):
+        raise SessionError(f"{meta_path}: expected a JSON object")
+    fmt = meta.get("format")
+    if fmt != FORMAT:
+        raise SessionError(f"{meta_path}: format must be {FORMAT!r}, got {fmt!r}")
+    try:
+        layout = Layout.from_json(meta.get("sensors"), where=f"{meta_path.name}: sensors")
+        from .calibration import validate
+        for i, s in enumerate(layout):
+            validate(s.calibration, f"{meta_path.name}: sensors[{i}].calibration")
+    except ConfigError as e:
+        raise SessionError(str(e)) from e
+    t_s, values, torn = _read_samples(folder / "samples.csv", layout)
+    landings = read_rows(folder / "landings.csv") if (folder / "landings.csv").exists() else None
+    truth = read_rows(folder / "truth.csv") if (folder / "truth.csv").exists() else None
+    return Session(folder, meta, layout, t_s, values, landings, truth, torn)
+
+
+def _read_samples(path: Path, layout: Layout) -> tuple[np.ndarray, np.ndarray, int]:
+    if not path.exists():
+        raise SessionError(f"{path.parent} has no samples.csv")
+    data, torn = _complete_lines(path.read_bytes())
+    nl = data.find(b"\n")
+    if nl < 0:
+        raise SessionError(f"{path}: empty (no header line)")
+    header = data[:nl].decode("utf-8", errors="replace").strip().split(",")
+    expected = ["t_s", *layout.names]
+    if header != expected:
+        raise SessionError(f"{path}: header should be {','.join(expected)!r} (from session.json), got {','.join(header)!r}")
+    body = data[nl + 1:]
+    ncol = len(expected)
+    if not body.strip():
+        return np.zeros(0), np.zeros((0, ncol - 1)), torn
+    try:
+        arr = np.loadtxt(io.BytesIO(body), delimiter=",", ndmin=2, dtype=float)
+    except ValueError as e:
+        raise SessionError(f"{path}: malformed row ({e})") from e
+    if arr.shape[1] != ncol:
+        raise SessionError(f"{path}: expected {ncol} columns, got {arr.shape[1]}")
+    return arr[:, 0].copy(), arr[:, 1:].copy(), torn

@@ -1,0 +1,108 @@
+"""Session summary: the figures of DESIGN.md contract 3, from a list of landings.
+
+Conventions:
+
+* ``cadence_spm`` is steps per minute with both feet counted. Per foot it is twice that foot's
+  stride rate (120 / median stride time), as running watches report it; for the session it is
+  the mean of the instrumented feet's figures, so it is right with one foot instrumented too and
+  a missed landing on one foot cannot halve it.
+* ``flight_ms`` of a landing is the aerial time before it: from the other foot's last toe-off to
+  this initial contact (0 when the other foot was still on the ground, as in walking). With one
+  foot instrumented it is half the stride less the previous contact time.
+* A key whose value cannot be computed is None (null in JSON).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+STRIKES = ("forefoot", "midfoot", "rearfoot")
+MAX_STRIDE_S = 3.0   # a longer gap between two landings of one foot is a pause, not a stride
+
+
+def _get(l, key):
+    return l[key] if isinstance(l, Mapping) else getattr(l, key)
+
+
+def _median(values) -> float | None:
+    v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
+    return round(float(np.median(v)), 1) if v else None
+
+
+def stride_times(t_on: np.ndarray) -> np.ndarray:
+    """Stride times (s) of one foot from its sorted initial contacts, pauses left out."""
+    d = np.diff(np.sort(np.asarray(t_on, dtype=float)))
+    return d[(d > 0) & (d < MAX_STRIDE_S)]
+
+
+def cadence_of_foot(t_on) -> float | None:
+    s = stride_times(t_on)
+    return round(120.0 / float(np.median(s)), 1) if s.size else None
+
+
+def flight_times_ms(landings: list, feet: Iterable[str]) -> dict[str, list[float]]:
+    """Flight time before each landing, per foot (see the module docstring)."""
+    feet = list(feet)
+    by_foot = {f: sorted((l for l in landings if _get(l, "foot") == f), key=lambda l: _get(l, "t_on_s")) for f in feet}
+    out: dict[str, list[float]] = {f: [] for f in feet}
+    for f in feet:
+        mine = by_foot[f]
+        others = [l for g in feet if g != f for l in by_foot[g]]
+        t_on_other = np.array([_get(l, "t_on_s") for l in others])
+        for i, l in enumerate(mine):
+            t_on = _get(l, "t_on_s")
+            if others:
+                before = np.flatnonzero(t_on_other < t_on)
+                if not before.size:
+                    continue
+                prev = others[int(before[-1])]
+                gap = t_on - _get(prev, "t_off_s")
+                if t_on - _get(prev, "t_on_s") > MAX_STRIDE_S / 2:
+                    continue
+                out[f].append(max(0.0, gap * 1000.0))
+            elif i > 0:
+                prev = mine[i - 1]
+                stride = t_on - _get(prev, "t_on_s")
+                if 0 < stride < MAX_STRIDE_S:
+                    out[f].append(max(0.0, (stride / 2.0) * 1000.0 - _get(prev, "contact_ms")))
+    return out
+
+
+def _block(landings: list, flights: list[float], cadence: float | None) -> dict[str, Any]:
+    counts = {s: sum(1 for l in landings if _get(l, "strike") == s) for s in STRIKES}
+    n = len(landings)
+    return {
+        "landings": n,
+        "strike_counts": counts,
+        "forefoot_pct": round(100.0 * counts["forefoot"] / n, 1) if n else None,
+        "strike_index_median": _median(_get(l, "strike_index") for l in landings),
+        "cadence_spm": cadence,
+        "contact_ms_median": _median(_get(l, "contact_ms") for l in landings),
+        "flight_ms_median": _median(flights),
+    }
+
+
+def summarise(landings: list, feet: Iterable[str], health: Mapping | None = None) -> dict[str, Any]:
+    """Contract 3: the session figures, overall and per foot.
+
+    ``landings``: Landing objects or dicts with ``foot``, ``t_on_s``, ``t_off_s``,
+    ``contact_ms``, ``strike``, ``strike_index``. ``feet``: the instrumented feet.
+    """
+    feet = list(feet)
+    flights = flight_times_ms(landings, feet)
+    per_foot = {}
+    cadences = []
+    for f in feet:
+        mine = [l for l in landings if _get(l, "foot") == f]
+        cad = cadence_of_foot([_get(l, "t_on_s") for l in mine])
+        if cad is not None:
+            cadences.append(cad)
+        per_foot[f] = _block(mine, flights[f], cad)
+    overall = _block(landings, [x for f in feet for x in flights[f]],
+                     round(float(np.mean(cadences)), 1) if cadences else None)
+    overall["feet"] = per_foot
+    overall["health"] = dict(health) if health is not None else None
+    return overall

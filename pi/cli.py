@@ -1,0 +1,127 @@
+"""The ``insole`` command line (DESIGN.md contract 1): a thin ``main(argv) -> int`` over the library.
+
+Every bad input ends in one line, ``insole: error: …``, on stderr and exit status 2 (usage) or 1
+(runtime), never a traceback; ``INSOLE_DEBUG=1`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import traceback
+
+from analysis import __version__
+from analysis.errors import InsoleError, UsageError
+
+PATTERNS = ("forefoot", "midfoot", "rearfoot", "mixed")
+DIRECTIONS = ("forward", "backward")
+FEET = ("left", "right", "both")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its errors go through our one-line format."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+def _number(kind, lo=None, hi=None, name="value", lo_open=False):
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {'whole ' if kind is int else ''}number, got {text!r}")
+        if kind is float and not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if lo is not None and (v <= lo if lo_open else v < lo):
+            raise argparse.ArgumentTypeError(f"must be {'above' if lo_open else 'at least'} {lo}, got {text}")
+        if hi is not None and v > hi:
+            raise argparse.ArgumentTypeError(f"must be at most {hi}, got {text}")
+        return v
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="insole", description="Force-sensing insole logger: foot-strike classification, "
+                "live display, session logs.")
+    p.add_argument("--version", action="version", version=f"insole {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    r = sub.add_parser("run", help="the live logger (simulated insole when no kit is attached)")
+    r.add_argument("--source", choices=("sim", "emulated", "ads", "replay"), default=None,
+                   help="where frames come from (default: the kit's chips if found, else sim)")
+    r.add_argument("--config", metavar="FILE", help="kit configuration (default: hardware/kit-default.toml)")
+    r.add_argument("--out", metavar="DIR", default="sessions",
+                   help="folder under which the session folder is made (default: ./sessions)")
+    r.add_argument("--duration", metavar="S", type=_number(float, 0, lo_open=True), help="stop after S seconds")
+    r.add_argument("--headless", action="store_true", help="no live display: one line per landing")
+    r.add_argument("--session", metavar="DIR", help="replay: the session folder to play")
+    r.add_argument("--speed", metavar="X", type=_number(float, 0, 1000, lo_open=True), default=1.0,
+                   help="replay: pace relative to the recording (default 1)")
+    _sim_options(r, out_required=False)
+
+    s = sub.add_parser("simulate", help="write a synthetic session as fast as possible, with truth.csv")
+    s.add_argument("--out", metavar="DIR", required=True, help="the session folder to write")
+    s.add_argument("--duration", metavar="S", type=_number(float, 0, 24 * 3600, lo_open=True), default=120.0,
+                   help="seconds of running (default 120)")
+    s.add_argument("--config", metavar="FILE", help="kit configuration (default: hardware/kit-default.toml)")
+    _sim_options(s, out_required=True)
+
+    rep = sub.add_parser("report", help="re-analyse a session from its samples and summarise it")
+    rep.add_argument("dir", metavar="DIR", help="the session folder")
+    rep.add_argument("--json", action="store_true", help="print the summary as JSON (contract 3)")
+    rep.add_argument("--out", metavar="DIR", help="also write the report files here (not yet: HTML comes later)")
+
+    for name, what in (("check", "wiring check of a real kit"), ("calibrate", "calibration wizard"),
+                       ("import", "turn another system's recording into a session folder"),
+                       ("compare", "two sessions side by side")):
+        c = sub.add_parser(name, help=f"{what} (not available yet)")
+        c.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+    return p
+
+
+def _sim_options(p, out_required: bool) -> None:
+    g = p.add_argument_group("simulated runner")
+    g.add_argument("--pattern", choices=PATTERNS, default="mixed", help="strike pattern (default mixed)")
+    g.add_argument("--direction", choices=DIRECTIONS, default="forward", help="running direction (default forward)")
+    g.add_argument("--cadence", metavar="SPM", type=_number(float, 60, 260), default=170.0,
+                   help="steps per minute, both feet counted (default 170)")
+    g.add_argument("--feet", choices=FEET, default="both", help="instrumented feet (default both)")
+    g.add_argument("--seed", metavar="N", type=_number(int, 0), default=0, help="random seed (default 0)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return 2
+        if args.command == "run":
+            from pi.run import run_main
+            return run_main(args)
+        if args.command == "simulate":
+            from pi.simulate import simulate_main
+            return simulate_main(args)
+        if args.command == "report":
+            from pi.report import report_main
+            return report_main(args)
+        raise InsoleError(f"'insole {args.command}' is not available yet in this version")
+    except KeyboardInterrupt:
+        print("insole: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as e:           # one line, never a traceback (unless INSOLE_DEBUG=1)
+        if os.environ.get("INSOLE_DEBUG") == "1":
+            traceback.print_exc()
+        status = e.exit_status if isinstance(e, InsoleError) else 1
+        msg = str(e) if isinstance(e, InsoleError) else f"{type(e).__name__}: {e} (INSOLE_DEBUG=1 shows the details)"
+        print(f"insole: error: {msg}", file=sys.stderr)
+        return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""What happens to frames after the sampler: logging, the streaming gait core, live figures.
+
+:class:`Pipeline` is the one path frames take, live (``insole run``, fed by the processing
+thread from the sampler's queue) and as fast as possible (``insole simulate``, fed directly in
+large blocks). It writes the session, runs :class:`analysis.gait.StreamingGait`, keeps the
+figures the display shows, and builds :class:`pi.snapshot.Snapshot` objects on request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Callable
+
+import numpy as np
+
+from analysis.gait import Landing, StreamingGait, Verdict
+from analysis.layout import Layout
+from analysis.session import SessionWriter
+from analysis.summary import cadence_of_foot, summarise
+from pi.snapshot import FootView, Health, LandingView, Snapshot
+
+RECENT = 20          # landings in the "last 20" forefoot share
+STRIDES_KEPT = 12    # landings per foot kept for cadence and contact time
+
+
+class _FootStats:
+    def __init__(self, foot: str, layout: Layout):
+        self.foot = foot
+        self.sensors = tuple((s.name, s.x, s.y) for s in layout.foot_sensors(foot))
+        self.recent: deque[Landing] = deque(maxlen=STRIDES_KEPT)
+        self.strikes: deque[str] = deque(maxlen=RECENT)
+        self.landings = 0
+        self.forefoot = 0
+        self.last_verdict: Verdict | None = None
+        self.cop_path: tuple = ()
+
+
+class Pipeline:
+    def __init__(self, layout: Layout, rate_hz: float, body_mass_kg: float | None,
+                 writer: SessionWriter | None = None,
+                 on_landing: Callable[[Landing, FootView], None] | None = None):
+        self.layout = layout
+        self.gait = StreamingGait(layout, rate_hz, body_mass_kg)
+        self.writer = writer
+        self.on_landing = on_landing
+        self.rate_hz = rate_hz
+        self.feet = {f: _FootStats(f, layout) for f in layout.feet}
+        self.landings: list[Landing] = []        # all of them, for the final summary (small rows)
+        self.verdicts: deque[LandingView] = deque(maxlen=10)
+        self.strikes_recent: deque[str] = deque(maxlen=RECENT)
+        self.n_verdicts = 0
+        self.frames = 0
+        self.last_t_s = 0.0
+
+    # ------------------------------------------------------------------------------ frames ---
+    def process(self, t_s: np.ndarray, values: np.ndarray) -> None:
+        if len(t_s) == 0:
+            return
+        if self.writer is not None:
+            self.writer.write_frames(t_s, values)
+        self._handle(self.gait.push(t_s, values))
+        self.frames += len(t_s)
+        self.last_t_s = float(t_s[-1])
+        if self.writer is not None:
+            self.writer.tick()
+
+    def finish(self) -> None:
+        self._handle(self.gait.finish())
+
+    def _handle(self, events) -> None:
+        for ev in events:
+            fs = self.feet[ev.foot]
+            if isinstance(ev, Verdict):
+                fs.last_verdict = ev
+                self.n_verdicts += 1
+                self.verdicts.append(LandingView(ev.foot, ev.strike, ev.strike_index, ev.t_on_s, self.n_verdicts))
+                continue
+            fs.recent.append(ev)
+            fs.strikes.append(ev.strike)
+            fs.landings += 1
+            fs.forefoot += ev.strike == "forefoot"
+            fs.cop_path = tuple(map(tuple, np.round(ev.cop_path[:: max(1, len(ev.cop_path) // 40)], 3).tolist()))
+            self.strikes_recent.append(ev.strike)
+            ev.cop_path = ev.cop_path[:0]       # the path is drawn once; keep the stored rows small
+            self.landings.append(ev)
+            if self.writer is not None:
+                self.writer.write_landing(ev.csv_row())
+            if self.on_landing is not None:
+                self.on_landing(ev, self.foot_view(ev.foot))
+
+    # ------------------------------------------------------------------------------ figures ---
+    def foot_view(self, foot: str) -> FootView:
+        fs = self.feet[foot]
+        recent = list(fs.recent)
+        v = fs.last_verdict
+        return FootView(
+            foot=foot, sensors=fs.sensors, cop_path=fs.cop_path,
+            last_strike=v.strike if v else None,
+            last_strike_index=round(v.strike_index, 1) if v else None,
+            landings=fs.landings,
+            forefoot_pct_last20=_pct(list(fs.strikes)),
+            forefoot_pct_session=round(100.0 * fs.forefoot / fs.landings, 1) if fs.landings else None,
+            cadence_spm=cadence_of_foot([l.t_on_s for l in recent]),
+            contact_ms=round(float(np.median([l.contact_ms for l in recent])), 0) if recent else None,
+            in_contact=self.gait_in_contact(foot),
+        )
+
+    def gait_in_contact(self, foot: str) -> bool:
+        for ft in self.gait.feet:
+            if ft.foot == foot:
+                return ft.tracker.open_contact is not None
+        return False
+
+    def snapshot(self, source: str, session_dir: str, elapsed_s: float, health: Health,
+                 notice: str | None = None, stopping: bool = False) -> Snapshot:
+        n = len(self.landings)
+        ff = sum(fs.forefoot for fs in self.feet.values())
+        return Snapshot(
+            source=source, session_dir=session_dir, elapsed_s=elapsed_s, health=health,
+            feet=tuple(self.foot_view(f) for f in self.layout.feet),
+            last_landing=self.verdicts[-1] if self.verdicts else None,
+            landings=n,
+            forefoot_pct_last20=_pct(list(self.strikes_recent)),
+            forefoot_pct_session=round(100.0 * ff / n, 1) if n else None,
+            notice=notice, stopping=stopping, recent=tuple(self.verdicts))
+
+    def summary(self, health: dict | None = None) -> dict:
+        return summarise(self.landings, self.layout.feet, health)
+
+
+def _pct(strikes: list[str]) -> float | None:
+    return round(100.0 * strikes.count("forefoot") / len(strikes), 1) if strikes else None
+
+
+def session_meta(source, started_at: str, body_mass_kg: float | None, kit_path: str | None = None,
+                 extra: dict | None = None) -> dict:
+    """The ``session.json`` content known at the start of a session (contract 2)."""
+    from analysis import __version__
+    meta = {
+        "format": "insole-session/1",
+        "started_at": started_at,
+        "software": {"name": "insole", "version": __version__},
+        "source": source.describe(),
+        "rate_hz": source.rate_hz,
+        "subject": {"body_mass_kg": body_mass_kg},
+        "kit": kit_path,
+        "markers": [],
+        "health": {"frames": 0, "late_frames": 0, "skipped_frames": 0, "bus_errors": 0},
+    }
+    meta.update(extra or {})
+    return meta
+
+
+def utc_now_iso() -> str:
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

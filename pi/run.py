@@ -1,0 +1,172 @@
+"""``insole run``: the live logger.
+
+Three threads, none waiting on another:
+
+* the **sampler** (:mod:`pi.sampler`) reads frames on absolute deadlines and drops them in a
+  queue;
+* the **processor** takes them off the queue, writes the session, runs the streaming gait
+  core and publishes a fresh :class:`pi.snapshot.Snapshot` every 0.1 s (one reference swap);
+* the **display** (rich, its own thread, ≤ 10 Hz) draws whatever snapshot is current; in
+  ``--headless`` mode the processor prints one line per landing instead.
+
+The main thread only waits: for the duration, the end of a replay, Ctrl-C or SIGTERM. Then the
+sampler stops, the queue drains, the session is closed (flushed, fsynced, session.json final)
+and a summary is printed.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from analysis.errors import InsoleError, SessionError
+from analysis.session import SessionWriter
+from pi.kit import load_kit
+from pi.pipeline import Pipeline, session_meta, utc_now_iso
+from pi.sampler import END, Sampler
+from pi.snapshot import Health
+
+SNAPSHOT_EVERY_S = 0.1
+
+
+def find_kit() -> str | None:
+    """Why no kit is usable here, or None when one is (hardware support is a later issue)."""
+    return "no insole kit found"
+
+
+def open_run_source(args, kit):
+    """The source asked for, or the simulated insole when none was asked for and no kit is found."""
+    from pi.sources import open_source
+    notice = None
+    name = args.source
+    if name is None:
+        reason = find_kit()
+        if reason:
+            name, notice = "sim", f"{reason}: running on the simulated insole"
+        else:
+            name = "ads"
+    if name == "sim":
+        from pi.simulate import settings_from_args
+        from pi.sources.sim import SimSource
+        src = SimSource(kit.layout, kit.rate_hz, settings_from_args(args, kit.body_mass_kg))
+    else:
+        src = open_source(name, kit=kit, session=args.session, speed=args.speed)
+    return src, notice
+
+
+def new_session_folder(parent: Path) -> Path:
+    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+    folder = parent / stamp
+    n = 1
+    while folder.exists():
+        n += 1
+        folder = parent / f"{stamp}_{n}"
+    return folder
+
+
+class _Processor(threading.Thread):
+    def __init__(self, q, pipe: Pipeline, publish):
+        super().__init__(name="insole-processor", daemon=True)
+        self.q, self.pipe, self.publish = q, pipe, publish
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        last = 0.0
+        try:
+            while True:
+                item = self.q.get()
+                if item is END:
+                    break
+                self.pipe.process(*item)
+                now = time.monotonic()
+                if now - last >= SNAPSHOT_EVERY_S:
+                    self.publish()
+                    last = now
+        except BaseException as e:          # e.g. the disk is full: stop the run, keep what is written
+            self.error = e
+
+
+def run_main(args) -> int:
+    kit = load_kit(args.config)
+    if args.source != "replay" and args.session:
+        raise InsoleError("--session only goes with --source replay")
+    src, notice = open_run_source(args, kit)
+    body_mass = kit.body_mass_kg
+    folder = new_session_folder(Path(args.out))
+    meta = session_meta(src, utc_now_iso(), body_mass, str(kit.path))
+    writer = SessionWriter(folder, meta, src.layout, integer_values=src.integer_values)
+
+    headless = args.headless or not sys.stdout.isatty()
+    printer = None
+    if headless:
+        from pi.display import headless_line
+
+        def printer(landing, foot_view):
+            print(headless_line(landing, foot_view), flush=True)
+        print(f"insole: logging to {folder} ({src.kind}, {src.rate_hz:g} frames/s)"
+              + (f"; {notice}" if notice else ""), flush=True)
+
+    pipe = Pipeline(src.layout, src.rate_hz, body_mass, writer, on_landing=printer)
+    q: queue.SimpleQueue = queue.SimpleQueue()
+    sampler = Sampler(src, q, duration_s=args.duration)
+    started = time.monotonic()
+    current = {"snap": None}
+
+    def health(stopping=False) -> Health:
+        h = sampler.health()
+        return Health(rate_hz_nominal=src.rate_hz, rate_hz_achieved=sampler.achieved_hz(), **h)
+
+    def publish(stopping=False):
+        current["snap"] = pipe.snapshot(src.kind, str(folder), time.monotonic() - started, health(),
+                                        notice=notice, stopping=stopping)
+
+    publish()
+    proc = _Processor(q, pipe, publish)
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    display = None
+    try:
+        if not headless:
+            from pi.display import LiveDisplay
+            display = LiveDisplay(lambda: current["snap"])
+            display.start()
+        proc.start()
+        sampler.start()
+        while not stop.is_set() and not sampler.ended.is_set() and proc.is_alive():
+            stop.wait(0.2)
+    finally:
+        sampler.stop()
+        sampler.join()
+        proc.join()
+        pipe.finish()
+        publish(stopping=True)
+        h = sampler.health()
+        writer.close(health=h, ended_at=utc_now_iso(), duration_s=round(pipe.last_t_s, 6))
+        if display is not None:
+            display.stop()
+        for s, handler in old.items():
+            signal.signal(s, handler)
+    error = proc.error or sampler.error
+    _final_summary(current["snap"], pipe, folder, headless)
+    if error is not None:
+        if isinstance(error, InsoleError):
+            raise error
+        raise SessionError(f"logging stopped early ({type(error).__name__}: {error}); "
+                           f"what was recorded is in {folder}") from error
+    return 0
+
+
+def _final_summary(snap, pipe: Pipeline, folder: Path, headless: bool) -> None:
+    from rich.console import Console
+    from pi.display import summary_renderable
+    console = Console()
+    console.print(summary_renderable(snap))
+    console.print(f"session saved to [bold]{folder}[/bold]  (analyse it: insole report {folder})")

@@ -1,0 +1,122 @@
+"""The sampling loop: frames on absolute deadlines, handed off without ever waiting.
+
+The loop runs on its own thread. Deadline k is ``start + k × period`` (never ``now + period``,
+so timing errors do not accumulate). It sleeps until each deadline (an ``Event.wait``, so a stop
+request wakes it at once and no core spins), reads one frame, stamps it with
+``time.monotonic_ns()`` (unless the source keeps its own clock), and every ``chunk_s`` hands the
+frames gathered so far to a ``queue.SimpleQueue`` (a lock-free-for-the-producer, unbounded
+hand-off: the loop never waits on the disk, the display or the analysis behind it).
+
+Health: a frame taken more than half a period after its deadline is *late*; when the loop
+falls a whole period or more behind, those deadlines are *skipped* (not read late in a burst,
+which would bunch frames up) and counted.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+
+import numpy as np
+
+END = None   # put on the queue after the last chunk
+
+
+class Sampler:
+    def __init__(self, source, sink: queue.SimpleQueue, duration_s: float | None = None,
+                 chunk_s: float = 0.02):
+        self.source = source
+        self.sink = sink
+        self.duration_s = duration_s
+        self.chunk_s = chunk_s
+        self.pace_hz = float(getattr(source, "pace_hz", source.rate_hz))
+        self.frames = 0
+        self.late_frames = 0
+        self.skipped_frames = 0
+        self.bus_errors = 0
+        self.error: BaseException | None = None
+        self.ended = threading.Event()      # set when the loop has finished (any reason)
+        self._stop = threading.Event()
+        self._recent = deque(maxlen=512)    # monotonic_ns of recent frames, for the achieved rate
+        self._thread = threading.Thread(target=self._run, name="insole-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def achieved_hz(self, window_s: float = 2.0) -> float | None:
+        """Frames per second over the last ``window_s`` (None until there are two frames)."""
+        recent = list(self._recent)
+        if len(recent) < 2:
+            return None
+        cutoff = recent[-1] - int(window_s * 1e9)
+        recent = [t for t in recent if t >= cutoff]
+        if len(recent) < 2 or recent[-1] == recent[0]:
+            return None
+        return (len(recent) - 1) / ((recent[-1] - recent[0]) / 1e9)
+
+    def health(self) -> dict:
+        return {"frames": self.frames, "late_frames": self.late_frames,
+                "skipped_frames": self.skipped_frames, "bus_errors": self.bus_errors}
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as e:       # reported by the run; the frames so far are kept
+            self.error = e
+        finally:
+            self.sink.put(END)
+            self.ended.set()
+
+    def _loop(self) -> None:
+        src = self.source
+        period_ns = int(round(1e9 / self.pace_hz))
+        late_ns = period_ns // 2
+        chunk_ns = int(self.chunk_s * 1e9)
+        own_clock = bool(getattr(src, "own_clock", False))
+        t0 = time.monotonic_ns()
+        deadline = t0
+        stop_at = t0 + int(self.duration_s * 1e9) if self.duration_s else None
+        ts: list[float] = []
+        rows: list[np.ndarray] = []
+        last_put = t0
+        wait = self._stop.wait
+        while not self._stop.is_set():
+            now = time.monotonic_ns()
+            if stop_at is not None and deadline >= stop_at:
+                break
+            if now < deadline:
+                if wait((deadline - now) / 1e9):
+                    break
+                now = time.monotonic_ns()
+            behind = now - deadline
+            if behind >= period_ns:
+                missed = behind // period_ns
+                self.skipped_frames += missed
+                deadline += missed * period_ns
+                if own_clock:
+                    src.read(missed)          # keep a clocked source in step with the wall clock
+            elif behind > late_ns:
+                self.late_frames += 1
+            t, v = src.read(1)
+            if len(v) == 0:                   # the source has run out (a replay that ended)
+                break
+            stamp = time.monotonic_ns()
+            ts.append(float(t[0]) if own_clock else (stamp - t0) / 1e9)
+            rows.append(v[0])
+            self.frames += 1
+            self._recent.append(stamp)
+            deadline += period_ns
+            if stamp - last_put >= chunk_ns:
+                self.sink.put((np.array(ts), np.array(rows)))
+                ts, rows = [], []
+                last_put = stamp
+        if ts:
+            self.sink.put((np.array(ts), np.array(rows)))

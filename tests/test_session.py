@@ -1,0 +1,80 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from analysis.errors import SessionError
+from analysis.session import SessionWriter, read_session
+
+from signals import three_sensor_layout
+
+
+def _write(folder, n=100):
+    layout = three_sensor_layout()
+    w = SessionWriter(folder, {"rate_hz": 100.0, "subject": {"body_mass_kg": None}}, layout)
+    t = np.arange(n) / 100.0
+    v = np.arange(n * 3).reshape(n, 3)
+    w.write_frames(t, v)
+    w.write_landing({"foot": "left", "t_on_s": 0.1, "t_off_s": 0.35, "strike": "forefoot",
+                     "strike_index": 78.5, "contact_ms": 250.0, "peak_force_bw": None})
+    w.close(health={"frames": n, "late_frames": 0, "skipped_frames": 0, "bus_errors": 0})
+    return t, v
+
+
+def test_write_then_read(tmp_path):
+    t, v = _write(tmp_path / "s")
+    s = read_session(tmp_path / "s")
+    assert np.allclose(s.t_s, t) and np.array_equal(s.values, v)
+    assert s.layout.names == ("L_heel", "L_mid", "L_fore")
+    assert s.landings[0]["strike"] == "forefoot" and s.landings[0]["strike_index"] == 78.5
+    assert s.landings[0]["peak_force_bw"] is None
+    assert s.meta["format"] == "insole-session/1" and s.meta["health"]["frames"] == 100
+
+
+def test_samples_have_six_decimals(tmp_path):
+    _write(tmp_path / "s", 3)
+    lines = (tmp_path / "s" / "samples.csv").read_text().splitlines()
+    assert lines[0] == "t_s,L_heel,L_mid,L_fore"
+    assert lines[2] == "0.010000,3,4,5"
+
+
+def test_torn_last_line_is_dropped(tmp_path):
+    _write(tmp_path / "s", 50)
+    p = tmp_path / "s" / "samples.csv"
+    p.write_bytes(p.read_bytes() + b"0.500000,12,3")          # a power cut mid-line
+    s = read_session(tmp_path / "s")
+    assert len(s.t_s) == 50 and s.torn_lines == 1
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: os.remove(d / "session.json"), "no session.json"),
+    (lambda d: (d / "session.json").write_text("{nope"), "not valid JSON"),
+    (lambda d: (d / "samples.csv").write_text("t_s,a,b\n0,1,2\n"), "header should be"),
+    (lambda d: (d / "samples.csv").write_text("t_s,L_heel,L_mid,L_fore\n0,1,x,3\n"), "malformed row"),
+])
+def test_damaged_folders_get_a_one_line_reason(tmp_path, damage, message):
+    _write(tmp_path / "s")
+    damage(tmp_path / "s")
+    with pytest.raises(SessionError, match=message):
+        read_session(tmp_path / "s")
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(SessionError, match="no such session folder"):
+        read_session(tmp_path / "nothing")
+
+
+def test_refuses_to_overwrite_a_session(tmp_path):
+    _write(tmp_path / "s")
+    with pytest.raises(SessionError, match="already holds a session"):
+        SessionWriter(tmp_path / "s", {}, three_sensor_layout())
+
+
+def test_flush_policy_makes_rows_visible_within_half_a_second(tmp_path):
+    layout = three_sensor_layout()
+    w = SessionWriter(tmp_path / "s", {}, layout, flush_s=0.5, fsync_s=2.0)
+    w.write_frames(np.array([0.0]), np.array([[1, 2, 3]]))
+    w.tick(now=w._last_flush + 0.6)
+    assert (tmp_path / "s" / "samples.csv").read_text().count("\n") == 2
+    w.close()
