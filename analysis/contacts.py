@@ -5,9 +5,9 @@ found summed in-shoe force with two thresholds within ~1 ms of a force treadmill
 
 * **Two thresholds.** A contact starts when the summed force, less the baseline, reaches ``on``;
   it ends at the first frame below ``off`` (``off`` < ``on``), so noise around one level
-  cannot chatter. The contact's times are where the force crosses ``off``, interpolated between
-  frames: the onset is found by walking back from the ``on`` crossing (sub-frame timing without
-  a lower trigger level).
+  cannot chatter. The onset is found by walking back from the ``on`` crossing to the last frame
+  below ``off``; each edge is timed where the chord across the ``off`` crossing reaches zero
+  (sub-frame timing, without the bias of timing at the level itself).
 * **Lock-out by merging.** An end followed by a new ``on`` crossing within ``merge_ms`` is the
   same contact (a bouncy landing or toe-off); contacts shorter than ``min_contact_ms`` are not
   landings.
@@ -38,9 +38,14 @@ class ContactParams:
     """Detection parameters. Forces in newtons (summed over the foot), times in ms."""
 
     on_floor_n: float = 20.0          # lowest on-level
-    off_floor_n: float = 8.0          # lowest off-level
+    off_floor_n: float = 8.0          # lowest off-level (above the ~3 N steps of coarse insoles)
+    edge_floor_n: float = 8.0         # lowest edge level (see edge_frac)
     on_frac: float = 0.06             # on-level as a share of the recent peak force
     off_frac: float = 0.025           # off-level as a share of the recent peak force
+    edge_frac: float = 0.005          # the edges (contact and toe-off) are timed at this lower
+                                      # level, searched just outside the on/off crossings: a smooth
+                                      # toe-off tail would otherwise end every contact early
+    edge_search_ms: float = 40.0      # how far beyond the off crossings the edge level is sought
     noise_k: float = 5.0              # off-level at least this many noise SDs
     merge_ms: float = 40.0            # an end and a new start closer than this are one contact
     min_contact_ms: float = 40.0      # shorter contacts are not landings
@@ -79,7 +84,7 @@ class _Levels:
         self.p = p
         self.peaks: deque[float] = deque(maxlen=p.remember)
         self.noise: deque[float] = deque(maxlen=p.remember)
-        self.on = self.off = 0.0
+        self.on = self.off = self.edge = 0.0
         self.update()
 
     def update(self) -> None:
@@ -88,12 +93,18 @@ class _Levels:
         sd = float(np.median(self.noise)) if self.noise else 0.0
         self.off = max(p.off_floor_n, p.off_frac * ref, p.noise_k * sd)
         self.on = max(p.on_floor_n, p.on_frac * ref, 2.0 * self.off)
+        self.edge = min(self.off, max(p.edge_floor_n, p.edge_frac * ref, p.noise_k * sd))
 
 
-def _interp_time(t0, t1, v0, v1, level) -> float:
+def _edge_time(t0, t1, v0, v1) -> float:
+    """Time the force left (or reached) zero across the frame pair that crossed the off-level:
+    the chord through the two frames, extended to zero and kept inside the pair. Timing at zero
+    rather than at the off-level removes the level's bias (a smooth toe-off tail would otherwise
+    end every contact early by the time the tail takes to fall from the level to zero)."""
     if v1 == v0:
         return float(t1)
-    return float(t0 + (level - v0) / (v1 - v0) * (t1 - t0))
+    frac = min(1.0, max(0.0, -v0 / (v1 - v0)))
+    return float(t0 + frac * (t1 - t0))
 
 
 class _Frames:
@@ -102,6 +113,7 @@ class _Frames:
     def __init__(self, p: ContactParams, rate_hz: float):
         fr = lambda ms: max(1, int(round(ms * rate_hz / 1000.0)))
         self.merge = fr(p.merge_ms)
+        self.edge = fr(p.edge_search_ms)
         self.backtrack = fr(p.backtrack_ms)
         self.window = fr(p.baseline_window_ms)
         self.guard = fr(p.baseline_guard_ms)
@@ -109,21 +121,68 @@ class _Frames:
         self.horizon = self.max_contact + self.backtrack + self.window + self.merge + 8
 
 
-def _baseline_update(levels: _Levels, p: ContactParams, fr: _Frames, last_end: int, start: int,
-                     get_rows, baseline: np.ndarray, total_baseline: float):
-    """New per-sensor zero from the quiet flight frames before ``start``; returns (b, B)."""
-    g0 = max(last_end + fr.guard, start - fr.window, 0)
-    g1 = start - fr.guard
-    if g1 - g0 < p.baseline_min_frames:
-        return baseline, total_baseline
-    rows, totals = get_rows(g0, g1)
-    quiet = (totals - total_baseline) < levels.off
-    if int(quiet.sum()) < p.baseline_min_frames:
-        return baseline, total_baseline
-    b = rows[quiet].mean(axis=0)
-    levels.noise.append(float(totals[quiet].std()))
-    levels.update()
-    return b, float(b.sum())
+def _backtrack(r: np.ndarray, lo: int, zero: float, off: float) -> int | None:
+    """Index (global) of the first frame of the rise that ends at the end of ``r`` (frames
+    ``lo…``): one after the last frame below ``off``; None if every frame is at or above it."""
+    below = np.flatnonzero((r - zero) < off)
+    return lo + int(below[-1]) + 1 if below.size else None
+
+
+def _locate_onset(k: int, lo_limit: int, last_end: int, get, levels: _Levels, p: ContactParams,
+                  fr: _Frames, baseline: np.ndarray, B: float):
+    """Everything done when a contact is detected at frame ``k``; shared by both forms.
+
+    1. Find the rise: walk back from ``k`` to the last frame less than ``off`` above the lowest
+       flight frame before it (the lowest, not the old zero, so that a zero that has drifted
+       above ``off`` cannot hide the flight).
+    2. New zero: each sensor's mean over the quiet flight frames before the rise.
+    3. The start of the contact: walk back again against the new zero; time its edge.
+
+    ``get(g0, g1)`` returns ``(t, rows, totals)`` of global frames [g0, g1).
+    Returns ``(start, partial, t_on_s, baseline, B)``.
+    """
+    lo = max(0, k - fr.backtrack, last_end + 1, lo_limit)
+    w0 = max(0, last_end + 1, k - fr.backtrack - fr.window, lo_limit)
+    _, rows, r = get(w0, k)
+    if r.size:
+        floor = B + float((r - B).min())      # the flight's level, whatever the old zero says
+        rise = _backtrack(r, w0, floor, levels.off)
+        if rise is not None:
+            g0 = max(last_end + fr.guard, rise - fr.window, w0)
+            g1 = rise - fr.guard
+            if g1 - g0 >= p.baseline_min_frames:
+                seg = slice(g0 - w0, g1 - w0)
+                quiet = (r[seg] - floor) < levels.off
+                if int(quiet.sum()) >= p.baseline_min_frames:
+                    baseline = rows[seg][quiet].mean(axis=0)
+                    B = float(baseline.sum())
+                    levels.noise.append(float(r[seg][quiet].std()))
+                    levels.update()
+    _, _, r = get(lo, k)
+    start = _backtrack(r, lo, B, levels.off)
+    partial = start is None or start == 0
+    if partial:
+        start = lo if start is None else start
+        return start, partial, float(get(start, start + 1)[0][0]), baseline, B
+    # the edge: further back, to the last frame below the edge level, if it is close
+    e0 = max(lo, start - fr.edge)
+    _, _, r = get(e0, start)
+    edge = _backtrack(r, e0, B, levels.edge) if r.size else None
+    if edge is not None and edge > 0:
+        start = edge
+    t, _, rr = get(start - 1, start + 1)
+    return start, partial, _edge_time(t[0], t[1], rr[0] - B, rr[1] - B), baseline, B
+
+
+def _toe_off(e: int, n_available: int, get, levels: _Levels, fr: _Frames, B: float) -> float:
+    """Toe-off time of a contact whose force fell below ``off`` at frame ``e``: timed where it
+    falls below the edge level, if that happens within ``edge_search_ms``; shared by both forms."""
+    e1 = min(n_available, e + fr.edge, e + fr.merge)
+    _, _, r = get(e, e1)
+    below = np.flatnonzero((r - B) < levels.edge)
+    last = e + int(below[0]) if below.size else e
+    t, _, rr = get(last - 1, last + 1)
+    return _edge_time(t[0], t[1], rr[0] - B, rr[1] - B)
 
 
 class ContactTracker:
@@ -154,9 +213,9 @@ class ContactTracker:
         self.open_contact: Contact | None = None
 
     # ring access by global frame index -------------------------------------------------------
-    def _rows(self, g0: int, g1: int):
+    def _get(self, g0: int, g1: int):
         idx = np.arange(g0, g1) % self._cap
-        return self._f[idx], self._r[idx]
+        return self._t[idx], self._f[idx], self._r[idx]
 
     def times(self, g0: int, g1: int) -> np.ndarray:
         return self._t[np.arange(g0, g1) % self._cap]
@@ -205,26 +264,10 @@ class ContactTracker:
         return out
 
     def _onset(self, k: int) -> None:
-        lv, fr = self.levels, self.fr
-        lo = max(0, k - fr.backtrack, self.last_end + 1, self.n - self._cap + 1)
-        _, r = self._rows(lo, k)
-        below = np.flatnonzero((r - self.total_baseline) < lv.off)
-        if below.size:
-            start = lo + int(below[-1]) + 1
-            partial = False
-        else:
-            start = lo
-            partial = True            # the rise began before the data (or the search) did
-        if start == 0:
-            partial = True
-        if not partial:
-            t = self.times(start - 1, start + 1)
-            rr = self._r[np.arange(start - 1, start + 1) % self._cap] - self.total_baseline
-            t_on = _interp_time(t[0], t[1], rr[0], rr[1], lv.off)
-        else:
-            t_on = float(self.times(start, start + 1)[0])
-        self.baseline, self.total_baseline = _baseline_update(
-            lv, self.p, fr, self.last_end, start, self._rows, self.baseline, self.total_baseline)
+        lv = self.levels
+        start, partial, t_on, self.baseline, self.total_baseline = _locate_onset(
+            k, self.n - self._cap + 1, self.last_end, self._get, lv, self.p, self.fr,
+            self.baseline, self.total_baseline)
         self.open_contact = Contact(start=start, detect=k, end=-1, t_on_s=t_on, t_off_s=float("nan"),
                                     on_n=lv.on, off_n=lv.off, baseline_n=self.baseline.copy(),
                                     partial=partial)
@@ -233,9 +276,7 @@ class ContactTracker:
     def _finalise(self) -> Contact:
         c = self.open_contact
         e = c.end
-        t = self.times(e - 1, e + 1)
-        rr = self._r[np.arange(e - 1, e + 1) % self._cap] - self.total_baseline
-        c.t_off_s = _interp_time(t[0], t[1], rr[0], rr[1], c.off_n)
+        c.t_off_s = _toe_off(e, self.n, self._get, self.levels, self.fr, self.total_baseline)
         _finish(c, self._r[np.arange(c.start, e) % self._cap] if e - c.start <= self.fr.max_contact else None,
                 self.levels, self.p, self.total_baseline)
         self.last_end = e
@@ -305,26 +346,14 @@ def detect_contacts(t_s: np.ndarray, force_n: np.ndarray, rate_hz: float,
     baseline = np.zeros(f.shape[1])
     B = 0.0
     last_end = -10**9
-    rows = lambda g0, g1: (f[g0:g1], r[g0:g1])
+    get = lambda g0, g1: (t_s[g0:g1], f[g0:g1], r[g0:g1])
     out: list[Contact] = []
     k = 0
     while k < n:
         k = _first(r, B, lv.on, k, n, above=True)
         if k < 0:
             break
-        lo = max(0, k - fr.backtrack, last_end + 1)
-        below = np.flatnonzero((r[lo:k] - B) < lv.off)
-        if below.size:
-            start, partial = lo + int(below[-1]) + 1, False
-        else:
-            start, partial = lo, True
-        if start == 0:
-            partial = True
-        if not partial:
-            t_on = _interp_time(t_s[start - 1], t_s[start], r[start - 1] - B, r[start] - B, lv.off)
-        else:
-            t_on = float(t_s[start])
-        baseline, B = _baseline_update(lv, p, fr, last_end, start, rows, baseline, B)
+        start, partial, t_on, baseline, B = _locate_onset(k, 0, last_end, get, lv, p, fr, baseline, B)
         c = Contact(start=start, detect=k, end=-1, t_on_s=t_on, t_off_s=float("nan"),
                     on_n=lv.on, off_n=lv.off, baseline_n=baseline.copy(), partial=partial)
         # the contact runs until the force drops below off and no new on-crossing follows
@@ -344,7 +373,7 @@ def detect_contacts(t_s: np.ndarray, force_n: np.ndarray, rate_hz: float,
             out.append(c)
             break
         c.end = e
-        c.t_off_s = _interp_time(t_s[e - 1], t_s[e], r[e - 1] - B, r[e] - B, c.off_n)
+        c.t_off_s = _toe_off(e, n, get, lv, fr, B)
         _finish(c, r[c.start:e] if e - c.start <= fr.max_contact else None, lv, p, B)
         out.append(c)
         last_end = e

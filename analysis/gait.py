@@ -78,7 +78,7 @@ def _first_peak_index(total: np.ndarray, drop_frac: float = 0.05) -> int:
     landing; the single peak of a landing without an impact transient)."""
     peak = total.max()
     fall = np.flatnonzero(total < np.maximum.accumulate(total) - drop_frac * peak)
-    stop = int(fall[0]) if fall.size else len(total)
+    stop = max(1, int(fall[0])) if fall.size else len(total)
     return int(np.argmax(total[:stop]))
 
 
@@ -91,7 +91,7 @@ def landing_features(t_s: np.ndarray, raw_force_n: np.ndarray, c: Contact, x: np
     contact's baseline is taken off.
     """
     f = raw_force_n - c.baseline_n
-    ic = initial_contact(t_s, f, x, y, c.t_on_s, c.detect - c.start, c.off_n, params.strike)
+    ic = initial_contact(t_s, f, x, y, c.t_on_s, c.detect - c.start, c.on_n, params.strike)
     total = f.sum(axis=1)
     peak = float(total.max())
     bw = body_mass_kg * G if body_mass_kg else None
@@ -144,6 +144,15 @@ class StreamingGait:
         t_s = np.asarray(t_s, dtype=float)
         forces = self.calibrate(np.asarray(values, dtype=float).reshape(len(t_s), -1))
         events: list = []
+        # a contact's frames are read from the trackers' rings when it completes, so a block
+        # must not be longer than the rings keep
+        step = self.feet[0].tracker.fr.horizon if self.feet else len(t_s)
+        for a in range(0, len(t_s), step):
+            events.extend(self._push(t_s[a:a + step], forces[a:a + step]))
+        return events
+
+    def _push(self, t_s: np.ndarray, forces: np.ndarray) -> list:
+        events: list = []
         for ft in self.feet:
             for c in ft.tracker.push(t_s, forces[:, ft.idx]):
                 events.extend(self._finished(ft, c))
@@ -166,7 +175,7 @@ class StreamingGait:
     def _verdict(self, ft: _Foot, c: Contact, upto: int) -> Verdict:
         tr = ft.tracker
         ic = initial_contact(tr.times(c.start, upto), tr.forces(c.start, upto) - c.baseline_n,
-                             ft.x, ft.y, c.t_on_s, c.detect - c.start, c.off_n, self.params.strike)
+                             ft.x, ft.y, c.t_on_s, c.detect - c.start, c.on_n, self.params.strike)
         ft.verdict_for = c.start
         return Verdict(ft.foot, c.t_on_s, ic["strike"], ic["strike_index"], ic["first_region"])
 

@@ -40,9 +40,9 @@ class StrikeParams:
 
     flat_window_ms: float = 15.2
     snap_band_from: float = 56.7
-    #: the rearfoot "takes load" when its summed force reaches this share of the contact level
-    #: (half: in a flat landing the heel carries only part of a still small total)
-    rear_level_frac: float = 0.5
+    #: the rearfoot "takes load" when its summed force reaches this share of the detection
+    #: level (a quarter: in a flat landing the heel carries only part of a still small total)
+    rear_level_frac: float = 0.25
 
 
 def crossing_time(t: np.ndarray, v: np.ndarray, level: float) -> float | None:
@@ -82,7 +82,7 @@ def classify(strike_index: float, rear_lag_ms: float | None, params: StrikeParam
 
 
 def initial_contact(t_s: np.ndarray, force_n: np.ndarray, x: np.ndarray, y: np.ndarray,
-                    t_on_s: float, detect_index: int, level_n: float,
+                    t_on_s: float, detect_index: int, on_n: float,
                     params: StrikeParams = StrikeParams()) -> dict:
     """Features of initial contact from the first frames of one contact of one foot.
 
@@ -94,7 +94,7 @@ def initial_contact(t_s: np.ndarray, force_n: np.ndarray, x: np.ndarray, y: np.n
     t_on_s : interpolated time of initial contact, s.
     detect_index : the frame (from frame 0) where the contact was detected (the on-level
         reached); the SI window runs from frame 0 to it, inclusive.
-    level_n : the contact level, N; the rearfoot "takes load" when its summed force reaches
+    on_n : the detection level, N; the rearfoot "takes load" when its summed force reaches
         ``params.rear_level_frac`` of it.
 
     Returns a dict with ``strike_index`` (%), ``cop_x_ic``, ``strike``, ``first_region``,
@@ -114,7 +114,7 @@ def initial_contact(t_s: np.ndarray, force_n: np.ndarray, x: np.ndarray, y: np.n
         t_window_end = t_on_s + params.flat_window_ms / 1000.0
         in_window = t_s <= t_window_end + 1e-9
         t_rear = crossing_time(t_s[in_window], f[in_window][:, rear].sum(axis=1),
-                               level_n * params.rear_level_frac)
+                               on_n * params.rear_level_frac)
         if t_rear is not None:
             rear_lag_ms = max(0.0, (t_rear - t_on_s) * 1000.0)
     first_region = region_of(float(y[int(np.argmax(f[0]))])) if f.shape[0] else None

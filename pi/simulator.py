@@ -9,11 +9,11 @@ The model, and why (numbers from shared/notes/gait.md unless said otherwise):
   Backward running keeps the cadence given (the caller chooses it) but shortens contact by 10 %:
   it has a longer aerial phase than forward running (Cavagna 2012).
 * **Vertical force** (newtons): an active hump peaking at ~45 % of stance at ~2.5 body weights
-  (range 2.3–2.8 BW). Rearfoot landings add an impact transient peaking 15–25 ms after contact
+  (range 2.3–2.8 BW). Rearfoot landings add an impact transient peaking ~20–30 ms after contact
   at ~1.7 BW (shod rearfoot: 1.74 BW, ~70 BW/s, Lieberman 2010); midfoot landings a small one;
-  forefoot landings none, and a gentler rise.
+  forefoot landings none, and the gentlest rise (Lieberman: forefoot impact ~0.6 BW).
 * **Centre of pressure** (fractions of the foot, DESIGN.md "Coordinates"): a keyframed path per
-  pattern. Rearfoot: heel (y 0.10–0.22) held for the first ~20 % of stance, then rolls to the
+  pattern. Rearfoot: heel (y 0.08–0.20) held for the first ~20 % of stance, then rolls to the
   toes. Forefoot: lateral forefoot (y 0.72–0.80), back toward y 0.5 as the heel lowers (it may
   barely touch), then forward to push-off. Midfoot: flat (y 0.42–0.58), then forward. x goes
   from lateral at landing to medial (big toe) at push-off. The truth strike index is 100 × the
@@ -42,6 +42,8 @@ noise), each drawn in fixed-size pieces, so the output does not depend on how ``
 
 from __future__ import annotations
 
+import numbers
+from bisect import bisect_left, bisect_right
 from collections import deque
 from dataclasses import dataclass
 
@@ -70,7 +72,7 @@ _WARMUP_TAU_S = 300.0    # shoe warm-up: heat creep settles over ~5 min
 # lateral midfoot and ball load together.
 _PUSH = [(0.72, 0.72, 0.45, 0.12, 0.30), (1.0, 0.84, 0.30, 0.08, 0.25)]
 _FORWARD = {
-    "rearfoot": [(0.0, 0.0, None, 0.07, 0.25), (0.22, 0.05, None, 0.09, 0.25),
+    "rearfoot": [(0.0, 0.0, None, 0.09, 0.25), (0.22, 0.05, None, 0.10, 0.25),
                  (0.45, 0.55, 0.60, 0.18, 0.30)] + _PUSH,
     "forefoot": [(0.0, 0.0, None, 0.07, 0.20), (0.15, -0.02, None, 0.09, 0.25),
                  (0.42, "BACK", 0.65, "HEEL", 0.30)] + _PUSH,
@@ -82,11 +84,11 @@ _BACKWARD = {
                  (0.80, 0.28, 0.50, 0.12, 0.30), (1.0, 0.18, 0.50, 0.08, 0.25)],
     "midfoot": [(0.0, 0.0, None, 0.24, 0.30), (0.30, -0.03, None, 0.22, 0.30), (0.70, 0.30, 0.50, 0.12, 0.30),
                 (1.0, 0.17, 0.50, 0.08, 0.25)],
-    "rearfoot": [(0.0, 0.0, None, 0.07, 0.25), (0.22, 0.04, None, 0.09, 0.25), (0.50, 0.35, 0.55, 0.20, 0.30),
+    "rearfoot": [(0.0, 0.0, None, 0.09, 0.25), (0.22, 0.04, None, 0.10, 0.25), (0.50, 0.35, 0.55, 0.20, 0.30),
                  (1.0, 0.15, 0.50, 0.08, 0.25)],
 }
 # where each pattern lands: y range (strike index kept off the 33.3/66.7 borders) and x range
-_START = {"rearfoot": ((0.10, 0.22), (0.50, 0.62)),
+_START = {"rearfoot": ((0.08, 0.20), (0.50, 0.62)),
           "midfoot": ((0.42, 0.58), (0.65, 0.80)),
           "forefoot": ((0.72, 0.80), (0.70, 0.85))}
 
@@ -126,10 +128,15 @@ class SimSettings:
                              ("noise_counts", 0.0, 1e4), ("duty_factor", 0.1, 0.5), ("variation", 0.0, 5.0),
                              ("drift_counts", 0.0, 1e4), ("gain_spread", 0.0, 0.5), ("start_s", 0.0, 60.0)):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not lo <= v <= hi:
                 raise ConfigError(f"{name}: expected a number from {lo:g} to {hi:g}, got {v!r}")
-        p = np.asarray(self.mixed_proportions, dtype=float)
-        if p.shape != (3,) or np.any(p < 0) or p.sum() <= 0:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
+            raise ConfigError(f"seed: expected a non-negative integer, got {self.seed!r}")
+        try:
+            p = np.asarray(self.mixed_proportions, dtype=float)
+        except (TypeError, ValueError):
+            p = np.full(1, np.nan)
+        if p.shape != (3,) or not np.all(np.isfinite(p)) or np.any(p < 0) or p.sum() <= 0:
             raise ConfigError(f"mixed_proportions: expected three non-negative shares (forefoot, midfoot, "
                               f"rearfoot), got {self.mixed_proportions!r}")
 
@@ -137,19 +144,22 @@ class SimSettings:
 _ACTIVE_EXP = np.log(0.5) / np.log(0.45)     # s**a = 0.5 at s = 0.45: active peak at 45 % of stance
 
 
-def _grf_bw(tau_s: np.ndarray, contact_s: float, peak_bw: float, gentle: bool, t_imp_s: float,
+def _grf_bw(tau_s: np.ndarray, contact_s: float, peak_bw: float, q: float, t_imp_s: float,
             amp_bw: float) -> np.ndarray:
     """Vertical force (body weights) ``tau_s`` s after contact; 0 outside [0, contact_s).
 
-    A skewed half-sine active hump of height ``peak_bw`` (raised to 1.3 for a forefoot landing:
-    a gentler rise, no transient) plus an impact bump of height ``amp_bw`` peaking at
-    ``t_imp_s`` and gone by ~4 × ``t_imp_s``.
+    An active hump ``peak_bw`` × sin(π s^a)^q (s = fraction of stance; peak at 45 %; a larger
+    ``q`` loads the body's hump later, leaving the first tens of ms to the impact) plus an impact
+    bump of height ``amp_bw``: a quarter-sine rise to ``t_imp_s`` (near-linear loading, as
+    measured from 200 N to 90 % of the peak) and a fast Gaussian fall (SD 0.5 × t_imp),
+    so a dip follows it, as in a heel-strike force curve.
     """
     s = np.clip(tau_s / contact_s, 0.0, 1.0)
-    f = peak_bw * np.sin(np.pi * s ** _ACTIVE_EXP) ** (1.3 if gentle else 1.0)
+    f = peak_bw * np.sin(np.pi * s ** _ACTIVE_EXP) ** q
     if amp_bw > 0:
         r = np.maximum(tau_s, 0.0) / t_imp_s
-        f = f + amp_bw * r ** 2 * np.exp(2.0 * (1.0 - r))
+        f = f + amp_bw * np.where(r <= 1.0, np.sin(0.5 * np.pi * np.minimum(r, 1.0)),
+                                  np.exp(-0.5 * ((r - 1.0) / 0.5) ** 2))
     return np.where((tau_s >= 0) & (tau_s < contact_s), f, 0.0)
 
 
@@ -172,11 +182,15 @@ class _Step:
 class SimulatedRunner:
     """Streams frames of a simulated run; keeps the true landings.
 
-    ``read(n)`` returns the next ``n`` frames; frame ``k`` is at ``t = k / rate_hz`` s.
+    ``layout`` gives the sensors (columns, positions, calibrations); ``rate_hz`` the frame rate.
+    ``read(n)`` returns the next ``n`` frames; frame ``k`` is at ``t = k / rate_hz`` s. Steps are
+    drawn lazily just ahead of the frames read, each with its sensors' forces precomputed, so
+    a chunk is a few slice additions and one vectorised conversion. The truth list grows by one
+    small dict per landing (~10,000 an hour); nothing else grows with the run's length.
     """
 
     def __init__(self, layout: Layout, rate_hz: float, settings: SimSettings = SimSettings()):
-        if isinstance(rate_hz, bool) or not isinstance(rate_hz, (int, float)) or not 1.0 <= rate_hz <= 1e5:
+        if isinstance(rate_hz, bool) or not isinstance(rate_hz, numbers.Real) or not 1.0 <= rate_hz <= 1e5:
             raise ConfigError(f"rate_hz: expected a number from 1 to 100000, got {rate_hz!r}")
         self.layout, self.rate_hz, self.settings = layout, float(rate_hz), settings
         wanted = ("left", "right") if settings.feet == "both" else (settings.feet,)
@@ -186,14 +200,17 @@ class SimulatedRunner:
                               f"(it has {', '.join(layout.feet)})")
         m = len(layout)
         cals = [validate(s.calibration, f"sensors[{i}].calibration") for i, s in enumerate(layout)]
+        for i, c in enumerate(cals):
+            if c["model"] == "linear" and c["scale"] == 0:
+                raise ConfigError(f"sensors[{i}].calibration.scale: a linear scale of 0 cannot be inverted")
         self._linear = np.array([c["model"] == "linear" for c in cals])
         self._lin_scale = np.array([c.get("scale", 1.0) if c["model"] == "linear" else 1.0 for c in cals])
         self._lin_offset = np.array([c.get("offset", 0.0) if c["model"] == "linear" else 0.0 for c in cals])
         # columns sharing one fsr_divider calibration are converted in one call
-        groups: dict[tuple, list[int]] = {}
+        groups: dict[str, list[int]] = {}
         for i, c in enumerate(cals):
             if c["model"] == "fsr_divider":
-                groups.setdefault(tuple(sorted(c.items())), []).append(i)
+                groups.setdefault(repr(sorted(c.items())), []).append(i)
         self._fsr_groups = [(np.array(ix), cals[ix[0]]) for ix in groups.values()]
         self._vmax = np.array([2.0 ** (c["bits"] - 1) - 1 if c["model"] == "fsr_divider" else 2.0 ** 31 - 1
                                for c in cals])
@@ -220,22 +237,28 @@ class SimulatedRunner:
         self._step_no = 0
         self._pending: deque[_Step] = deque()
         self._truth: list[dict] = []
+        self._t_on: list[float] = []          # t_on_s of each truth record, for bisecting
+        self._longest_s = 0.0                 # longest contact so far: only that far back can one be unfinished
         self._k = 0                           # next frame index
         p = np.asarray(settings.mixed_proportions, dtype=float)
         self._mix_cdf = np.cumsum(p / p.sum())
 
     # ---- steps ---------------------------------------------------------------------------
     def _new_step(self) -> None:
+        """Draw the next landing (alternating feet); for a produced foot, record its truth and
+        precompute each of its sensors' force over the frames of its contact."""
         st, v = self.settings, self.settings.variation
         # a fixed number of draws per step, whatever the foot or pattern: the steps of one foot
         # are the same with feet="left" as with "both", and patterns do not shift the timing
         z = self._rng_steps.standard_normal(4)
-        u = self._rng_steps.random(8)
+        u = self._rng_steps.random(8)              # u[6], u[7] spare: room to grow without reshuffling seeds
         foot = ("left", "right")[self._step_no % 2]
         self._step_no += 1
         t_on = self._next_t_on
         interval = self._interval_s * max(1.0 + 0.02 * v * z[0], 0.8)       # ~2 % step-time SD
         self._next_t_on = t_on + interval
+        if foot not in self._feet:
+            return
         if st.pattern == "mixed":
             i = int(np.searchsorted(self._mix_cdf, u[0], side="right"))
             pattern = ("forefoot", "midfoot", "rearfoot")[min(i, 2)]
@@ -248,46 +271,54 @@ class SimulatedRunner:
         peak_bw = float(np.clip(2.5 * (1.0 + 0.04 * v * z[2]), 2.2, 2.9))   # 2.3–2.8 BW
         (ylo, yhi), (xlo, xhi) = _START[pattern]
         y0, x0 = ylo + (yhi - ylo) * u[1], xlo + (xhi - xlo) * u[2]
-        # impact transient: rearfoot ~1.7 BW at 18-28 ms (10-30 ms; Lieberman 2010: shod 1.74 BW,
-        # ~70 BW/s); midfoot a small bump; forefoot none (its gentler rise is the cushioning)
-        t_imp_s = 0.018 + 0.010 * u[3]
-        impact_bw = 1.7 * (1.0 + 0.05 * v * z[3])
-        if foot not in self._feet:
-            return
-        gentle = pattern == "forefoot"
+        # impact transient: rearfoot ~1.7 BW peaking at ~20-30 ms (10-30 ms; Lieberman 2010: shod
+        # 1.74 BW, ~70 BW/s: this gives ~70-90 BW/s); midfoot a small bump; forefoot none, and the
+        # gentlest early rise (Lieberman: forefoot impact ~0.6 BW)
+        t_imp_s = 0.020 + 0.006 * u[3]
+        q, amp_bw = {"forefoot": (1.3, 0.0), "midfoot": (1.5, 0.3), "rearfoot": (2.0, 0.0)}[pattern]
         fine = np.linspace(0.0, contact_s, 801)
-        amp_bw = {"forefoot": 0.0, "midfoot": 0.25, "rearfoot": 0.0}[pattern]
         if pattern == "rearfoot":
-            # fit the bump so the first local maximum of the sum is the impact peak asked for
-            amp_bw = impact_bw - _grf_bw(np.array([t_imp_s]), contact_s, peak_bw, False, t_imp_s, 0.0)[0]
-            for _ in range(3):
-                f = _grf_bw(fine, contact_s, peak_bw, False, t_imp_s, amp_bw)
-                amp_bw = max(amp_bw + impact_bw - f[int(np.argmax(np.diff(f) < 0))], 0.0)
-        f_fine = self._bw_n * _grf_bw(fine, contact_s, peak_bw, gentle, t_imp_s, amp_bw)
-        rec = {"foot": foot, "t_on_s": t_on, "t_off_s": t_on + contact_s, "strike": region_of(y0),
-               "strike_index": 100.0 * y0, "contact_ms": 1000.0 * contact_s, "pattern": pattern,
-               "direction": st.direction, "x_at_contact": x0, "peak_force_n": float(f_fine.max()),
-               "peak_force_bw": float(f_fine.max() / self._bw_n), "impact_force_n": None, "loading_rate_bw_s": None}
-        i_pk = int(np.argmax(np.diff(f_fine) < 0))        # first local maximum
-        if fine[i_pk] < 0.3 * contact_s:
-            # loading rate as Lieberman 2010: from 200 N to 90 % of the impact peak
-            i0 = int(np.argmax(f_fine >= 200.0))
-            i1 = int(np.argmax(f_fine >= 0.9 * f_fine[i_pk]))
-            rec["impact_force_n"] = float(f_fine[i_pk])
-            if i1 > i0:
-                rec["loading_rate_bw_s"] = float((f_fine[i1] - f_fine[i0]) / self._bw_n / (fine[i1] - fine[i0]))
-        self._truth.append(rec)
+            # fit the bump so the force peaks at impact_bw around t_imp (a few fixed-point passes)
+            impact_bw = 1.7 * (1.0 + 0.05 * v * z[3])
+            early = fine[fine < 1.5 * t_imp_s]
+            for _ in range(5):
+                amp_bw = max(amp_bw + impact_bw - _grf_bw(early, contact_s, peak_bw, q, t_imp_s, amp_bw).max(), 0.0)
 
+        def force_n(tau_s):
+            return self._bw_n * _grf_bw(tau_s, contact_s, peak_bw, q, t_imp_s, amp_bw)
+
+        self._truth.append(self._truth_record(foot, pattern, t_on, contact_s, y0, x0, fine, force_n(fine)))
+        self._t_on.append(t_on)
+        self._longest_s = max(self._longest_s, contact_s)
         j0 = int(np.ceil(t_on * self.rate_hz - 1e-9))
         j1 = int(np.ceil((t_on + contact_s) * self.rate_hz - 1e-9))
         tau = np.arange(j0, j1) / self.rate_hz - t_on
         knots = self._keyframes((_BACKWARD if backward else _FORWARD)[pattern], y0, x0, u)
-        path = _ease(np.clip(tau / contact_s, 0.0, 1.0), knots)       # (n, 4): y, x, sy, sx
+        path = _ease(np.clip(tau / contact_s, 0.0, 1.0), knots)       # (n, 4): y, x, sigma_y, sigma_x
         cols = self.layout.index[foot]
         ys, xs = self.layout.y[cols], self.layout.x[cols]
         k = np.exp(-0.5 * ((ys - path[:, :1]) / path[:, 2:3]) ** 2 - 0.5 * ((xs - path[:, 1:2]) / path[:, 3:4]) ** 2)
         w = k / np.maximum(k.sum(axis=1, keepdims=True), _COVERAGE)
-        self._pending.append(_Step(j0, j1, cols, self._bw_n * _grf_bw(tau, contact_s, peak_bw, gentle, t_imp_s, amp_bw)[:, None] * w * self._gain[cols]))
+        self._pending.append(_Step(j0, j1, cols, force_n(tau)[:, None] * w * self._gain[cols]))
+
+    def _truth_record(self, foot, pattern, t_on, contact_s, y0, x0, fine_s, fine_n) -> dict:
+        """The truth.csv row of one landing; the force curve ``fine_n`` (N) at ``fine_s`` (s
+        after contact) gives the peak, and for a landing with an impact transient its impact
+        peak and loading rate (Lieberman 2010: 200 N to 90 % of the impact peak, BW/s)."""
+        peak = float(fine_n.max())
+        t_on, contact_s, y0, x0 = float(t_on), float(contact_s), float(y0), float(x0)   # plain floats for files
+        rec = {"foot": foot, "t_on_s": t_on, "t_off_s": t_on + contact_s, "strike": region_of(y0),
+               "strike_index": 100.0 * y0, "contact_ms": 1000.0 * contact_s, "pattern": pattern,
+               "direction": self.settings.direction, "x_at_contact": x0, "peak_force_n": peak,
+               "peak_force_bw": peak / self._bw_n, "impact_force_n": None, "loading_rate_bw_s": None}
+        i_pk = int(np.argmax(np.diff(fine_n) < 0))        # first local maximum
+        if fine_s[i_pk] < 0.3 * contact_s:
+            i0 = int(np.argmax(fine_n >= 200.0))
+            i1 = int(np.argmax(fine_n >= 0.9 * fine_n[i_pk]))
+            rec["impact_force_n"] = float(fine_n[i_pk])
+            if i1 > i0:
+                rec["loading_rate_bw_s"] = float((fine_n[i1] - fine_n[i0]) / self._bw_n / (fine_s[i1] - fine_s[i0]))
+        return rec
 
     @staticmethod
     def _keyframes(rows, y0: float, x0: float, u: np.ndarray) -> np.ndarray:
@@ -374,4 +405,6 @@ class SimulatedRunner:
         loading_rate_bw_s (None without an impact transient)."""
         while self._next_t_on <= t_s:
             self._new_step()
-        return [r for r in self._truth if r["t_off_s"] <= t_s]
+        lo = bisect_left(self._t_on, t_s - self._longest_s)       # all before lo have ended
+        hi = bisect_right(self._t_on, t_s)                        # none from hi on has begun
+        return self._truth[:lo] + [r for r in self._truth[lo:hi] if r["t_off_s"] <= t_s]
