@@ -32,6 +32,7 @@ from pi.sampler import END, Sampler
 from pi.snapshot import Health
 
 SNAPSHOT_EVERY_S = 0.1
+SWITCH_INTERVAL_S = 0.0005
 
 
 def find_kit() -> str | None:
@@ -92,6 +93,10 @@ class _Processor(threading.Thread):
 
 
 def run_main(args) -> int:
+    # The sampler shares the interpreter with the display and the processor. By default a
+    # thread waiting for the GIL may wait 5 ms, a whole frame at 200 frames/s; a short switch
+    # interval lets the sampler in on time (measured: bench/sampler_timing.py).
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     kit = load_kit(args.config)
     if args.source != "replay" and args.session:
         raise InsoleError("--session only goes with --source replay")
@@ -155,7 +160,7 @@ def run_main(args) -> int:
         for s, handler in old.items():
             signal.signal(s, handler)
     error = proc.error or sampler.error
-    _final_summary(current["snap"], pipe, folder, headless)
+    _final_summary(current["snap"], pipe.summary(h), folder)
     if error is not None:
         if isinstance(error, InsoleError):
             raise error
@@ -164,9 +169,9 @@ def run_main(args) -> int:
     return 0
 
 
-def _final_summary(snap, pipe: Pipeline, folder: Path, headless: bool) -> None:
+def _final_summary(snap, figures: dict, folder: Path) -> None:
     from rich.console import Console
     from pi.display import summary_renderable
     console = Console()
-    console.print(summary_renderable(snap))
+    console.print(summary_renderable(snap, figures))
     console.print(f"session saved to [bold]{folder}[/bold]  (analyse it: insole report {folder})")
