@@ -77,6 +77,15 @@ class Contact:
         return (self.t_off_s - self.t_on_s) * 1000.0
 
 
+def _median(values) -> float:
+    """Median of a few floats (0 when empty); plain Python, as numpy's costs ~10 us on 8 values."""
+    v = sorted(values)
+    n = len(v)
+    if not n:
+        return 0.0
+    return float(v[n // 2]) if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2.0
+
+
 class _Levels:
     """The adaptive on/off levels: state shared by both forms so they adapt identically."""
 
@@ -89,8 +98,8 @@ class _Levels:
 
     def update(self) -> None:
         p = self.p
-        ref = float(np.median(self.peaks)) if self.peaks else 0.0
-        sd = float(np.median(self.noise)) if self.noise else 0.0
+        ref = _median(self.peaks)
+        sd = _median(self.noise)
         self.off = max(p.off_floor_n, p.off_frac * ref, p.noise_k * sd)
         self.on = max(p.on_floor_n, p.on_frac * ref, 2.0 * self.off)
         self.edge = min(self.off, max(p.edge_floor_n, p.edge_frac * ref, p.noise_k * sd))
@@ -121,11 +130,10 @@ class _Frames:
         self.horizon = self.max_contact + self.backtrack + self.window + self.merge + 8
 
 
-def _backtrack(r: np.ndarray, lo: int, zero: float, off: float) -> int | None:
-    """Index (global) of the first frame of the rise that ends at the end of ``r`` (frames
-    ``lo…``): one after the last frame below ``off``; None if every frame is at or above it."""
-    below = np.flatnonzero((r - zero) < off)
-    return lo + int(below[-1]) + 1 if below.size else None
+def _last_below(v: np.ndarray, level: float) -> int | None:
+    """Index of the last element of ``v`` below ``level``, or None."""
+    below = np.nonzero(v < level)[0]
+    return int(below[-1]) if below.size else None
 
 
 def _locate_onset(k: int, lo_limit: int, last_end: int, get, levels: _Levels, p: ContactParams,
@@ -136,18 +144,21 @@ def _locate_onset(k: int, lo_limit: int, last_end: int, get, levels: _Levels, p:
        flight frame before it (the lowest, not the old zero, so that a zero that has drifted
        above ``off`` cannot hide the flight).
     2. New zero: each sensor's mean over the quiet flight frames before the rise.
-    3. The start of the contact: walk back again against the new zero; time its edge.
+    3. The start of the contact: walk back again against the new zero, then on to the edge
+       level if it is close; time the edge.
 
-    ``get(g0, g1)`` returns ``(t, rows, totals)`` of global frames [g0, g1).
+    ``get(g0, g1)`` returns ``(t, rows, totals)`` of global frames [g0, g1); it is called once.
     Returns ``(start, partial, t_on_s, baseline, B)``.
     """
     lo = max(0, k - fr.backtrack, last_end + 1, lo_limit)
     w0 = max(0, last_end + 1, k - fr.backtrack - fr.window, lo_limit)
-    _, rows, r = get(w0, k)
+    t, rows, r_all = get(w0, k + 1)
+    r = r_all[:-1]                            # the frames before k
     if r.size:
         floor = B + float((r - B).min())      # the flight's level, whatever the old zero says
-        rise = _backtrack(r, w0, floor, levels.off)
-        if rise is not None:
+        i = _last_below(r - floor, levels.off)
+        if i is not None:
+            rise = w0 + i + 1
             g0 = max(last_end + fr.guard, rise - fr.window, w0)
             g1 = rise - fr.guard
             if g1 - g0 >= p.baseline_min_frames:
@@ -158,20 +169,19 @@ def _locate_onset(k: int, lo_limit: int, last_end: int, get, levels: _Levels, p:
                     B = float(baseline.sum())
                     levels.noise.append(float(r[seg][quiet].std()))
                     levels.update()
-    _, _, r = get(lo, k)
-    start = _backtrack(r, lo, B, levels.off)
-    partial = start is None or start == 0
-    if partial:
-        start = lo if start is None else start
-        return start, partial, float(get(start, start + 1)[0][0]), baseline, B
+    v = r_all - B                             # frames w0…k against the new zero
+    i = _last_below(v[lo - w0:k - w0], levels.off)
+    if i is None or lo + i + 1 == 0:
+        start = lo if i is None else 0
+        return start, True, float(t[start - w0]), baseline, B
+    start = lo + i + 1
     # the edge: further back, to the last frame below the edge level, if it is close
     e0 = max(lo, start - fr.edge)
-    _, _, r = get(e0, start)
-    edge = _backtrack(r, e0, B, levels.edge) if r.size else None
-    if edge is not None and edge > 0:
-        start = edge
-    t, _, rr = get(start - 1, start + 1)
-    return start, partial, _edge_time(t[0], t[1], rr[0] - B, rr[1] - B), baseline, B
+    j = _last_below(v[e0 - w0:start - w0], levels.edge)
+    if j is not None and e0 + j + 1 > 0:
+        start = e0 + j + 1
+    a = start - w0
+    return start, False, _edge_time(t[a - 1], t[a], v[a - 1], v[a]), baseline, B
 
 
 def _toe_off(e: int, n_available: int, get, levels: _Levels, fr: _Frames, B: float) -> float:

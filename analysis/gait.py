@@ -14,26 +14,15 @@ feature with the same function (:func:`landing_features`), so they agree landing
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .calibration import Calibrator
-from .contacts import Contact, ContactParams, ContactTracker, detect_contacts
-from .cop import cop
+from .contacts import Contact, ContactTracker, detect_contacts
+from .features import G, GaitParams, Landing, landing_features, landing_features_batch  # noqa: F401
 from .layout import Layout
-from .strike import StrikeParams, crossing_time, initial_contact
-
-G = 9.80665   # m/s², standard gravity: body weight (BW) = mass × G
-
-
-@dataclass(frozen=True)
-class GaitParams:
-    contact: ContactParams = ContactParams()
-    strike: StrikeParams = StrikeParams()
-    loading_from_n: float = 200.0     # loading rate from this force… (Lieberman et al. 2010)
-    loading_to_frac: float = 0.9      # …to this share of the first (impact) peak
-
+from .strike import initial_contact
 
 @dataclass(frozen=True)
 class Verdict:
@@ -44,73 +33,6 @@ class Verdict:
     strike: str
     strike_index: float
     first_region: str | None
-
-
-@dataclass
-class Landing:
-    """One landing (a complete contact) of one foot. Times in s, forces in N, BW = body weight."""
-
-    foot: str
-    t_on_s: float
-    t_off_s: float
-    contact_ms: float
-    strike: str
-    strike_index: float
-    first_region: str | None
-    rear_lag_ms: float | None
-    peak_force_n: float
-    peak_force_bw: float | None
-    loading_rate_bw_s: float | None
-    cop_path: np.ndarray = field(default_factory=lambda: np.empty((0, 2)), repr=False)  # (m, 2) x, y
-
-    CSV_COLUMNS = ("foot", "t_on_s", "t_off_s", "contact_ms", "strike", "strike_index",
-                   "first_region", "rear_lag_ms", "peak_force_n", "peak_force_bw", "loading_rate_bw_s")
-
-    def csv_row(self) -> dict:
-        d = asdict(self)
-        d.pop("cop_path")
-        return d
-
-
-def _first_peak_index(total: np.ndarray, drop_frac: float = 0.05) -> int:
-    """Index of the first peak of a force curve: the maximum before the force first falls
-    ``drop_frac`` of the overall peak below its running maximum (the impact peak of a heel
-    landing; the single peak of a landing without an impact transient)."""
-    peak = total.max()
-    fall = np.flatnonzero(total < np.maximum.accumulate(total) - drop_frac * peak)
-    stop = max(1, int(fall[0])) if fall.size else len(total)
-    return int(np.argmax(total[:stop]))
-
-
-def landing_features(t_s: np.ndarray, raw_force_n: np.ndarray, c: Contact, x: np.ndarray,
-                     y: np.ndarray, foot: str, body_mass_kg: float | None,
-                     params: GaitParams = GaitParams()) -> Landing:
-    """Features of one contact from its frames ``[c.start, c.end)``.
-
-    ``t_s`` (n,) s and ``raw_force_n`` (n, k) N: the contact's frames, forces before the
-    contact's baseline is taken off.
-    """
-    f = raw_force_n - c.baseline_n
-    ic = initial_contact(t_s, f, x, y, c.t_on_s, c.detect - c.start, c.on_n, params.strike)
-    total = f.sum(axis=1)
-    peak = float(total.max())
-    bw = body_mass_kg * G if body_mass_kg else None
-    lr = None
-    if bw:
-        i_pk = _first_peak_index(total)
-        top = params.loading_to_frac * float(total[i_pk])
-        if top > params.loading_from_n:
-            t_a = crossing_time(t_s[: i_pk + 1], total[: i_pk + 1], params.loading_from_n)
-            t_b = crossing_time(t_s[: i_pk + 1], total[: i_pk + 1], top)
-            if t_a is not None and t_b is not None and t_b > t_a:
-                lr = (top - params.loading_from_n) / (t_b - t_a) / bw
-    cx, cy = cop(f, x, y, c.off_n)
-    ok = np.isfinite(cy)
-    return Landing(foot=foot, t_on_s=c.t_on_s, t_off_s=c.t_off_s, contact_ms=c.contact_ms,
-                   strike=ic["strike"], strike_index=ic["strike_index"],
-                   first_region=ic["first_region"], rear_lag_ms=ic["rear_lag_ms"],
-                   peak_force_n=peak, peak_force_bw=peak / bw if bw else None,
-                   loading_rate_bw_s=lr, cop_path=np.column_stack([cx[ok], cy[ok]]))
 
 
 def is_landing(c: Contact, params: GaitParams) -> bool:
@@ -206,10 +128,9 @@ def analyse(t_s: np.ndarray, values: np.ndarray, layout: Layout, rate_hz: float 
     for foot in layout.feet:
         idx = layout.index[foot]
         f = np.ascontiguousarray(forces[:, idx])
-        x, y = layout.x[idx], layout.y[idx]
-        for c in detect_contacts(t_s, f, rate_hz, params.contact):
-            if is_landing(c, params):
-                out.append(landing_features(t_s[c.start:c.end], f[c.start:c.end], c, x, y, foot,
-                                            body_mass_kg, params))
+        landings = [c for c in detect_contacts(t_s, f, rate_hz, params.contact) if is_landing(c, params)]
+        if landings:
+            out.extend(landing_features_batch(t_s, f, landings, layout.x[idx], layout.y[idx], foot,
+                                              body_mass_kg, params))
     out.sort(key=lambda l: l.t_on_s)
     return out

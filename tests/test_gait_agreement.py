@@ -1,0 +1,64 @@
+"""The live (streaming) and offline (batch) gait core give the same landings on the same data."""
+
+import math
+
+import numpy as np
+import pytest
+
+from analysis.gait import Landing, StreamingGait, Verdict, analyse
+from pi.kit import load_kit
+from pi.simulator import SimSettings, SimulatedRunner
+
+FIELDS = ("t_on_s", "t_off_s", "contact_ms", "strike_index", "rear_lag_ms", "peak_force_n",
+          "peak_force_bw", "loading_rate_bw_s")
+
+
+def _stream(t, v, layout, rate, mass, block):
+    g = StreamingGait(layout, rate, mass)
+    events, emitted_at_s = [], {}
+    for a in range(0, len(t), block):
+        for e in g.push(t[a:a + block], v[a:a + block]):
+            events.append(e)
+            emitted_at_s[id(e)] = float(t[min(a + block, len(t)) - 1])   # when the caller had it
+    events += g.finish()
+    return events, emitted_at_s
+
+
+def _same(a: Landing, b: Landing):
+    assert (a.foot, a.strike, a.first_region) == (b.foot, b.strike, b.first_region)
+    for f in FIELDS:
+        x, y = getattr(a, f), getattr(b, f)
+        if x is None or y is None:
+            assert x is y is None, f
+        else:
+            assert math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9), (f, x, y)
+    assert a.cop_path.shape == b.cop_path.shape
+    assert np.allclose(a.cop_path, b.cop_path)
+
+
+@pytest.fixture(scope="module")
+def kit():
+    return load_kit()
+
+
+@pytest.mark.parametrize("pattern,direction", [("mixed", "forward"), ("forefoot", "backward"),
+                                               ("rearfoot", "forward"), ("midfoot", "backward")])
+@pytest.mark.parametrize("block", [1, 5, 1000])
+def test_stream_equals_batch(kit, pattern, direction, block):
+    rate = kit.rate_hz
+    runner = SimulatedRunner(kit.layout, rate, SimSettings(pattern=pattern, direction=direction, seed=7))
+    t, v = runner.read(int(20 * rate))
+    batch = analyse(t, v, kit.layout, rate, 70.0)
+    events, emitted_at_s = _stream(t, v, kit.layout, rate, 70.0, block)
+    live = sorted((e for e in events if isinstance(e, Landing)), key=lambda l: l.t_on_s)
+    assert len(batch) > 40
+    assert len(live) == len(batch)
+    for a, b in zip(live, batch):
+        _same(a, b)
+    # every landing got its verdict first, within 50 ms of contact, and the verdict held
+    verdicts = {(e.foot, e.t_on_s): e for e in events if isinstance(e, Verdict)}
+    for l in live:
+        vd = verdicts[(l.foot, l.t_on_s)]
+        assert vd.strike == l.strike and vd.strike_index == pytest.approx(l.strike_index)
+        if block == 1:
+            assert emitted_at_s[id(vd)] - l.t_on_s <= 0.050
