@@ -129,5 +129,6 @@ class Calibrator:
         return out
 
     def _fsr_newtons(self, counts: np.ndarray) -> np.ndarray:
-        v = np.clip(counts * self._volts_per_count, 0.0, self._vmax)
+        # ufuncs called directly: np.clip's wrapper costs more than the arithmetic on one frame
+        v = np.minimum(np.maximum(counts * self._volts_per_count, 0.0), self._vmax)
         return self._k * v / (self._vcc - v) + self._fsr_offset

@@ -27,6 +27,7 @@ observed initial contact or toe-off: it is reported with ``partial=True`` and is
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -132,7 +133,7 @@ class _Frames:
 
 def _last_below(v: np.ndarray, level: float) -> int | None:
     """Index of the last element of ``v`` below ``level``, or None."""
-    below = np.nonzero(v < level)[0]
+    below = (v < level).nonzero()[0]       # the method: numpy's function wrappers cost more here
     return int(below[-1]) if below.size else None
 
 
@@ -164,10 +165,13 @@ def _locate_onset(k: int, lo_limit: int, last_end: int, get, levels: _Levels, p:
             if g1 - g0 >= p.baseline_min_frames:
                 seg = slice(g0 - w0, g1 - w0)
                 quiet = (r[seg] - floor) < levels.off
-                if int(quiet.sum()) >= p.baseline_min_frames:
-                    baseline = rows[seg][quiet].mean(axis=0)
+                nq = int(np.count_nonzero(quiet))
+                if nq >= p.baseline_min_frames:
+                    baseline = rows[seg][quiet].sum(axis=0) / nq
                     B = float(baseline.sum())
-                    levels.noise.append(float(r[seg][quiet].std()))
+                    d = r[seg][quiet]
+                    d = d - d.sum() / nq
+                    levels.noise.append(math.sqrt(float(d @ d) / nq))
                     levels.update()
     v = r_all - B                             # frames w0…k against the new zero
     i = _last_below(v[lo - w0:k - w0], levels.off)
@@ -189,7 +193,7 @@ def _toe_off(e: int, n_available: int, get, levels: _Levels, fr: _Frames, B: flo
     falls below the edge level, if that happens within ``edge_search_ms``; shared by both forms."""
     e1 = min(n_available, e + fr.edge, e + fr.merge)
     _, _, r = get(e, e1)
-    below = np.flatnonzero((r - B) < levels.edge)
+    below = ((r - B) < levels.edge).nonzero()[0]
     last = e + int(below[0]) if below.size else e
     t, _, rr = get(last - 1, last + 1)
     return _edge_time(t[0], t[1], rr[0] - B, rr[1] - B)
@@ -221,6 +225,7 @@ class ContactTracker:
         self.state = self.OFF
         self.last_end = -10**9
         self.open_contact: Contact | None = None
+        self.last_t_s = float('nan')     # time of the newest frame
 
     # ring access by global frame index -------------------------------------------------------
     def _get(self, g0: int, g1: int):
@@ -237,20 +242,29 @@ class ContactTracker:
     def push(self, t_s: np.ndarray, force_n: np.ndarray) -> list[Contact]:
         t_s = np.asarray(t_s, dtype=float)
         force_n = np.asarray(force_n, dtype=float)
-        out: list[Contact] = []
         step = self.fr.horizon        # never overwrite frames the state machine may still need
+        if len(t_s) <= step:
+            return self._push(t_s, force_n)
+        out: list[Contact] = []
         for a in range(0, len(t_s), step):
             out.extend(self._push(t_s[a:a + step], force_n[a:a + step]))
         return out
 
     def _push(self, t_s, force_n) -> list[Contact]:
         n0, m = self.n, len(t_s)
-        idx = np.arange(n0, n0 + m) % self._cap
-        self._t[idx] = t_s
-        self._f[idx] = force_n
         totals = force_n.sum(axis=1)
-        self._r[idx] = totals
+        i0 = n0 % self._cap
+        if i0 + m <= self._cap:       # the usual case: a slice, cheaper than fancy indexing
+            self._t[i0:i0 + m] = t_s
+            self._f[i0:i0 + m] = force_n
+            self._r[i0:i0 + m] = totals
+        else:
+            idx = np.arange(n0, n0 + m) % self._cap
+            self._t[idx] = t_s
+            self._f[idx] = force_n
+            self._r[idx] = totals
         self.n = n0 + m
+        self.last_t_s = float(t_s[-1]) if m else self.last_t_s
         out = []
         lv = self.levels
         for i, r in enumerate(totals.tolist()):
@@ -332,7 +346,7 @@ def _first(x: np.ndarray, zero: float, level: float, start: int, stop: int, abov
     while i < stop:
         j = min(stop, i + chunk)
         v = x[i:j] - zero
-        hit = np.flatnonzero(v >= level if above else v < level)
+        hit = (v >= level if above else v < level).nonzero()[0]
         if hit.size:
             return i + int(hit[0])
         i = j

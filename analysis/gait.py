@@ -69,6 +69,8 @@ class StreamingGait:
         # a contact's frames are read from the trackers' rings when it completes, so a block
         # must not be longer than the rings keep
         step = self.feet[0].tracker.fr.horizon if self.feet else len(t_s)
+        if len(t_s) <= step:
+            return self._push(t_s, forces)
         for a in range(0, len(t_s), step):
             events.extend(self._push(t_s[a:a + step], forces[a:a + step]))
         return events
@@ -81,7 +83,7 @@ class StreamingGait:
             c = ft.tracker.open_contact
             if c is not None and not c.partial and ft.verdict_for != c.start:
                 tr = ft.tracker
-                if tr.n > c.detect and float(tr.times(tr.n - 1, tr.n)[0]) >= c.t_on_s + self._decide_after_s:
+                if tr.n > c.detect and tr.last_t_s >= c.t_on_s + self._decide_after_s:
                     events.append(self._verdict(ft, c, tr.n))
         events.sort(key=lambda e: e.t_on_s)
         return events
