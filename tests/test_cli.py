@@ -1,0 +1,139 @@
+"""The `insole` command line as a user meets it (contract 1)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pi.cli import main
+
+INSOLE = str(Path(sys.executable).with_name("insole"))
+
+
+def run(*args, timeout=60, env=None):
+    return subprocess.run([INSOLE, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "s1"
+    assert main(["simulate", "--out", str(out), "--duration", "30", "--pattern", "forefoot", "--seed", "3"]) == 0
+    return out
+
+
+def test_simulate_writes_a_session_folder(session):
+    names = sorted(p.name for p in session.iterdir())
+    assert names == ["landings.csv", "samples.csv", "session.json", "truth.csv"]
+    meta = json.loads((session / "session.json").read_text())
+    assert meta["format"] == "insole-session/1" and meta["rate_hz"] == 200
+    assert meta["health"]["frames"] == 6000
+    assert len(meta["sensors"]) == 8 and meta["sensors"][0]["calibration"]["model"] == "fsr_divider"
+
+
+def test_report_json_is_contract_3(session, capsys):
+    assert main(["report", str(session), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    for key in ("landings", "strike_counts", "forefoot_pct", "strike_index_median", "cadence_spm",
+                "contact_ms_median", "flight_ms_median", "feet", "health"):
+        assert key in r
+    assert set(r["feet"]) == {"left", "right"}
+    assert r["forefoot_pct"] == 100.0                     # a forefoot session
+    assert r["cadence_spm"] == pytest.approx(170, rel=0.02)
+    assert r["landings"] == r["feet"]["left"]["landings"] + r["feet"]["right"]["landings"]
+
+
+def test_report_console_summary(session, capsys):
+    assert main(["report", str(session)]) == 0
+    out = capsys.readouterr().out
+    assert "forefoot %" in out and "cadence" in out and "100.0 %" in out
+
+
+@pytest.mark.parametrize("args, status, message", [
+    (["simulate", "--out", "X", "--pattern", "tiptoe"], 2, "invalid choice: 'tiptoe'"),
+    (["simulate", "--out", "X", "--cadence", "900"], 2, "must be at most 260"),
+    (["simulate", "--out", "X", "--duration", "-3"], 2, "must be above 0"),
+    (["simulate", "--out", "X", "--duration", "abc"], 2, "expected a number"),
+    (["report", "/no/such/session"], 1, "no such session folder: /no/such/session"),
+    (["run", "--source", "replay", "--headless"], 2, "needs --session"),
+    (["run", "--source", "ads", "--headless"], 2, "not available yet"),
+    (["run", "--config", "/no/kit.toml", "--headless"], 1, "/no/kit.toml"),
+    (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
+])
+def test_bad_input_gets_one_line_and_no_traceback(tmp_path, args, status, message):
+    p = run(*args)
+    assert p.returncode == status, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("insole: error: "), p.stderr
+    assert message in lines[0]
+    assert "Traceback" not in p.stderr + p.stdout
+
+
+def test_debug_shows_the_traceback():
+    p = run("report", "/no/such/session", env={"INSOLE_DEBUG": "1"})
+    assert p.returncode == 1 and "Traceback" in p.stderr
+
+
+def test_simulate_refuses_to_overwrite(session):
+    p = run("simulate", "--out", str(session), "--duration", "1")
+    assert p.returncode == 1 and "already exists" in p.stderr
+    assert (session / "truth.csv").stat().st_size > 0          # nothing lost
+
+
+def test_headless_run_logs_landings_and_a_session(tmp_path):
+    p = run("run", "--source", "sim", "--headless", "--duration", "3", "--out", str(tmp_path), "--pattern", "rearfoot")
+    assert p.returncode == 0, p.stderr
+    lines = [l for l in p.stdout.splitlines() if " HEEL " in l]
+    assert len(lines) >= 5                                      # ~8 landings in 3 s at 170 spm
+    folder = next(tmp_path.iterdir())
+    r = json.loads(run("report", str(folder), "--json").stdout)
+    assert r["strike_counts"]["rearfoot"] == r["landings"] >= 5
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["health"]["frames"] >= 550                      # 3 s at 200 frames/s
+
+
+def test_replay_plays_a_session_through_the_pipeline(session, tmp_path):
+    p = run("run", "--source", "replay", "--session", str(session), "--speed", "30", "--headless",
+            "--out", str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    folder = next(tmp_path.iterdir())
+    original = json.loads(run("report", str(session), "--json").stdout)
+    replayed = json.loads(run("report", str(folder), "--json").stdout)
+    assert replayed["landings"] == original["landings"]
+    assert replayed["strike_counts"] == original["strike_counts"]
+
+
+def _start_logger(tmp_path):
+    p = subprocess.Popen([INSOLE, "run", "--source", "sim", "--headless", "--out", str(tmp_path)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 20
+    while time.time() < deadline and not any(tmp_path.iterdir()):
+        time.sleep(0.1)
+    time.sleep(4.0)                    # long enough for two fsyncs
+    return p
+
+
+def test_sigterm_stops_cleanly_with_a_summary(tmp_path):
+    p = _start_logger(tmp_path)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=20)
+    assert p.returncode == 0, err
+    assert "session saved to" in out
+    folder = next(tmp_path.iterdir())
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["health"]["frames"] > 500 and "ended_at" in meta
+
+
+def test_kill_9_leaves_a_folder_that_report_reads(tmp_path):
+    p = _start_logger(tmp_path)
+    p.kill()
+    p.wait(timeout=10)
+    folder = next(tmp_path.iterdir())
+    r = run("report", str(folder), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["landings"] >= 5               # ≥ 2 s of running survived
