@@ -48,9 +48,14 @@ class ContactParams:
                                       # toe-off tail would otherwise end every contact early
     edge_search_ms: float = 40.0      # how far beyond the off crossings the edge level is sought
     noise_k: float = 5.0              # off-level at least this many noise SDs
+    edge_noise_k: float = 3.0         # edge level at least this many noise SDs (it is only
+                                      # sought right beside a contact already found)
     merge_ms: float = 40.0            # an end and a new start closer than this are one contact
     min_contact_ms: float = 40.0      # shorter contacts are not landings
-    max_contact_s: float = 4.0        # longer ones (standing) are not landings
+    max_contact_s: float = 4.0        # longer ones (standing) are not landings; a contact that
+                                      # lasts this long is ended and the zero re-estimated, so a
+                                      # jump in the sensors' zero cannot hold a contact open
+    warmup_s: float = 1.0             # the first zero and noise come from this much data
     backtrack_ms: float = 250.0       # how far back the onset search may go
     baseline_window_ms: float = 200.0 # flight frames used for the zero, before the onset
     baseline_guard_ms: float = 15.0   # frames this close to a contact are not used for the zero
@@ -103,18 +108,39 @@ class _Levels:
         sd = _median(self.noise)
         self.off = max(p.off_floor_n, p.off_frac * ref, p.noise_k * sd)
         self.on = max(p.on_floor_n, p.on_frac * ref, 2.0 * self.off)
-        self.edge = min(self.off, max(p.edge_floor_n, p.edge_frac * ref, p.noise_k * sd))
+        self.edge = min(self.off, max(p.edge_floor_n, p.edge_frac * ref, p.edge_noise_k * sd))
 
 
 def _edge_time(t0, t1, v0, v1) -> float:
-    """Time the force left (or reached) zero across the frame pair that crossed the off-level:
-    the chord through the two frames, extended to zero and kept inside the pair. Timing at zero
-    rather than at the off-level removes the level's bias (a smooth toe-off tail would otherwise
-    end every contact early by the time the tail takes to fall from the level to zero)."""
+    """Time the force left (or reached) zero, from the frame pair that crossed the edge level:
+    the chord through the two frames, extended to zero, at most one frame beyond the pair (the
+    force may already have been above zero, though below the level, in the outer frame). Timing
+    at zero rather than at a level removes the level's bias: a smooth toe-off tail would
+    otherwise end every contact early."""
     if v1 == v0:
         return float(t1)
-    frac = min(1.0, max(0.0, -v0 / (v1 - v0)))
+    frac = min(2.0, max(-1.0, -v0 / (v1 - v0)))
     return float(t0 + frac * (t1 - t0))
+
+
+def _zero_from_low_frames(rows: np.ndarray, totals: np.ndarray) -> tuple[np.ndarray, float]:
+    """A per-sensor zero from the frames whose summed force is in its lowest tenth (the foot in
+    the air, for a runner): their mean, so each sensor's noise averages out. Shared by both forms."""
+    low = totals <= np.quantile(totals, 0.1)
+    b = rows[low].sum(axis=0) / int(np.count_nonzero(low))
+    return b, float(b.sum())
+
+
+def _warm_start(rows: np.ndarray, totals: np.ndarray, levels: _Levels) -> tuple[np.ndarray, float]:
+    """The first zero and noise level, from the first ``warmup_s`` of data, before detection
+    starts: an insole strapped in a shoe reads a preload, and an unmeasured noise would cross
+    the first, untuned levels. Noise: the robust SD of frame-to-frame changes (flight frames,
+    where the force is steady, are most of a runner's foot's time)."""
+    b, B = _zero_from_low_frames(rows, totals)
+    if len(totals) >= 3:
+        levels.noise.append(1.4826 * float(np.median(np.abs(np.diff(totals)))) / math.sqrt(2.0))
+        levels.update()
+    return b, B
 
 
 class _Frames:
@@ -128,6 +154,7 @@ class _Frames:
         self.window = fr(p.baseline_window_ms)
         self.guard = fr(p.baseline_guard_ms)
         self.max_contact = fr(p.max_contact_s * 1000.0)
+        self.warm = fr(p.warmup_s * 1000.0)
         self.horizon = self.max_contact + self.backtrack + self.window + self.merge + 8
 
 
@@ -226,6 +253,8 @@ class ContactTracker:
         self.last_end = -10**9
         self.open_contact: Contact | None = None
         self.last_t_s = float('nan')     # time of the newest frame
+        self.warm = False                # zero and noise estimated from the first frames
+        self.done = 0                    # frames the state machine has processed
 
     # ring access by global frame index -------------------------------------------------------
     def _get(self, g0: int, g1: int):
@@ -265,10 +294,25 @@ class ContactTracker:
             self._r[idx] = totals
         self.n = n0 + m
         self.last_t_s = float(t_s[-1]) if m else self.last_t_s
+        if not self.warm:
+            if self.n < self.fr.warm:
+                return []
+            self._warm_up()
+        return self._run()
+
+    def _warm_up(self) -> None:
+        _, rows, r = self._get(0, min(self.n, self.fr.warm))
+        self.baseline, self.total_baseline = _warm_start(rows, r, self.levels)
+        self.warm = True
+
+    def _run(self) -> list[Contact]:
+        """Step the state machine over the frames not yet processed."""
         out = []
         lv = self.levels
-        for i, r in enumerate(totals.tolist()):
-            k = n0 + i
+        g0 = self.done
+        self.done = self.n
+        for i, r in enumerate(self._get(g0, self.n)[2].tolist()):
+            k = g0 + i
             T = r - self.total_baseline
             if self.state == self.ENDING:
                 c = self.open_contact
@@ -285,7 +329,18 @@ class ContactTracker:
             elif T < self.open_contact.off_n:        # state ON
                 self.state = self.ENDING
                 self.open_contact.end = k
+            elif k - self.open_contact.start >= self.fr.max_contact:
+                out.append(self._stuck(k))
         return out
+
+    def _stuck(self, k: int) -> Contact:
+        c = self.open_contact
+        _, rows, r = self._get(k - self.fr.max_contact, k)
+        self.baseline, self.total_baseline = _end_stuck(c, k, float(self.times(k, k + 1)[0]), rows, r)
+        self.last_end = k
+        self.open_contact = None
+        self.state = self.OFF
+        return c
 
     def _onset(self, k: int) -> None:
         lv = self.levels
@@ -311,17 +366,28 @@ class ContactTracker:
     def finish(self) -> list[Contact]:
         """End of the stream: a contact that has ended (merge window cut short) is finalised;
         one still on the ground is returned as partial (toe-off not observed)."""
+        out = []
+        if self.n and not self.warm:
+            self._warm_up()
+            out = self._run()
         if self.open_contact is None:
-            return []
+            return out
         if self.state == self.ENDING:
-            return [self._finalise()]
+            return out + [self._finalise()]
         c = self.open_contact
         c.partial = True
         c.end = self.n
         c.t_off_s = float(self.times(self.n - 1, self.n)[0])
         self.open_contact = None
         self.state = self.OFF
-        return [c]
+        return out + [c]
+
+
+def _end_stuck(c: Contact, k: int, t_k: float, rows: np.ndarray, totals: np.ndarray):
+    """End a contact that has lasted ``max_contact_s`` at frame ``k`` (standing, or a zero that
+    jumped): not a landing; the new zero comes from the lowest frames of that time."""
+    c.partial, c.end, c.t_off_s = True, k, t_k
+    return _zero_from_low_frames(rows, totals)
 
 
 def _finish(c: Contact, raw_totals: np.ndarray | None, levels: _Levels, p: ContactParams,
@@ -372,6 +438,9 @@ def detect_contacts(t_s: np.ndarray, force_n: np.ndarray, rate_hz: float,
     last_end = -10**9
     get = lambda g0, g1: (t_s[g0:g1], f[g0:g1], r[g0:g1])
     out: list[Contact] = []
+    if n:
+        w = min(n, fr.warm)
+        baseline, B = _warm_start(f[:w], r[:w], lv)
     k = 0
     while k < n:
         k = _first(r, B, lv.on, k, n, above=True)
@@ -385,12 +454,23 @@ def detect_contacts(t_s: np.ndarray, force_n: np.ndarray, rate_hz: float,
         s = k + 1
         while True:
             e = _first(r, B, c.off_n, s, n, above=False)
+            stuck = max(s, c.start + fr.max_contact)   # first frame the streaming form would end it
+            if (e < 0 or e > stuck) and stuck < n:
+                e = -2
+                break
             if e < 0:
                 break
             again = _first(r, B, lv.on, e + 1, min(n, e + fr.merge), above=True)
             if again < 0:
                 break
             s = again + 1
+        if e == -2:                    # on the ground for max_contact_s: standing or a zero jump
+            baseline, B = _end_stuck(c, stuck, float(t_s[stuck]), f[stuck - fr.max_contact:stuck],
+                                     r[stuck - fr.max_contact:stuck])
+            out.append(c)
+            last_end = stuck
+            k = stuck + 1
+            continue
         if e < 0:                      # still on the ground at the end of the data
             c.partial, c.end = True, n
             c.t_off_s = float(t_s[n - 1])

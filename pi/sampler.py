@@ -9,7 +9,8 @@ hand-off: the loop never waits on the disk, the display or the analysis behind i
 
 Health: a frame taken more than half a period after its deadline is *late*; when the loop
 falls a whole period or more behind, those deadlines are *skipped* (not read late in a burst,
-which would bunch frames up) and counted.
+which would bunch frames up) and counted. A source of recorded frames (a replay,
+``drops_late_frames = False``) is never skipped: the loop catches up, counting the frames late.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class Sampler:
         late_ns = period_ns // 2
         chunk_ns = int(self.chunk_s * 1e9)
         own_clock = bool(getattr(src, "own_clock", False))
+        drops = bool(getattr(src, "drops_late_frames", True))
         t0 = time.monotonic_ns()
         deadline = t0
         stop_at = t0 + int(self.duration_s * 1e9) if self.duration_s else None
@@ -97,21 +99,29 @@ class Sampler:
                     break
                 now = time.monotonic_ns()
             behind = now - deadline
+            want = 1
             if behind >= period_ns:
                 missed = behind // period_ns
-                self.skipped_frames += missed
                 deadline += missed * period_ns
-                if own_clock:
-                    src.read(missed)          # keep a clocked source in step with the wall clock
+                if drops:
+                    self.skipped_frames += missed
+                    if own_clock:
+                        src.read(missed)      # keep a clocked source in step with the wall clock
+                else:                         # recorded frames are never dropped: catch up
+                    self.late_frames += missed
+                    want += missed
             elif behind > late_ns:
                 self.late_frames += 1
-            t, v = src.read(1)
+            t, v = src.read(want)
             if len(v) == 0:                   # the source has run out (a replay that ended)
                 break
             stamp = time.monotonic_ns()
-            ts.append(float(t[0]) if own_clock else (stamp - t0) / 1e9)
-            rows.append(v[0])
-            self.frames += 1
+            if own_clock:
+                ts.extend(np.asarray(t, dtype=float).tolist())
+            else:
+                ts.append((stamp - t0) / 1e9)
+            rows.extend(v)
+            self.frames += len(v)
             self._recent.append(stamp)
             deadline += period_ns
             if stamp - last_put >= chunk_ns:

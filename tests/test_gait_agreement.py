@@ -60,5 +60,6 @@ def test_stream_equals_batch(kit, pattern, direction, block):
     for l in live:
         vd = verdicts[(l.foot, l.t_on_s)]
         assert vd.strike == l.strike and vd.strike_index == pytest.approx(l.strike_index)
-        if block == 1:
+        # within 50 ms, once the first second (the zero and noise warm-up) has passed
+        if block == 1 and l.t_on_s > 1.0:
             assert emitted_at_s[id(vd)] - l.t_on_s <= 0.050

@@ -15,6 +15,7 @@ from analysis.session import read_session
 class ReplaySource:
     kind = "replay"
     own_clock = True
+    drops_late_frames = False      # recorded frames are read late rather than lost
 
     def __init__(self, session_dir, speed: float = 1.0):
         if not speed > 0:
