@@ -51,7 +51,7 @@ def validate(cal: Mapping[str, Any], where: str = "calibration") -> dict:
         out[k] = float(v)
     out["bits"] = int(out["bits"])
     off = out.get("offset_n", 0.0)
-    if isinstance(off, bool) or not isinstance(off, (int, float)):
+    if isinstance(off, bool) or not isinstance(off, (int, float)) or not np.isfinite(off):
         raise ConfigError(f"{where}.offset_n: expected a number, got {off!r}")
     out["offset_n"] = float(off)
     return out
@@ -116,9 +116,22 @@ class Calibrator:
         self._all_fsr = not lin
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, dtype=float)
+        """Stored values → N. A missing reading (NaN or ±inf, possible only in float data such
+        as an imported file) counts as no load: 0 N, so one bad cell cannot poison a landing."""
+        values = np.asarray(values)
+        bad = None
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            bad = ~np.isfinite(values)
+            values = np.where(bad, 0.0, values)
+        values = values.astype(float, copy=False)
         if values.shape[-1] != self.n:
             raise ValueError(f"expected {self.n} sensor values per frame, got {values.shape[-1]}")
+        out = self._convert(values)
+        if bad is not None:
+            out[bad] = 0.0
+        return out
+
+    def _convert(self, values: np.ndarray) -> np.ndarray:
         if self._all_linear:
             return values * self._lin_scale + self._lin_offset
         if self._all_fsr:

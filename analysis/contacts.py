@@ -6,16 +6,19 @@ found summed in-shoe force with two thresholds within ~1 ms of a force treadmill
 * **Two thresholds.** A contact starts when the summed force, less the baseline, reaches ``on``;
   it ends at the first frame below ``off`` (``off`` < ``on``), so noise around one level
   cannot chatter. The onset is found by walking back from the ``on`` crossing to the last frame
-  below ``off``; each edge is timed where the chord across the ``off`` crossing reaches zero
-  (sub-frame timing, without the bias of timing at the level itself).
+  below ``off``, and on to a lower *edge* level if it is close; toe-off likewise forward from
+  the ``off`` crossing. Each edge is timed where the chord across the edge-level crossing
+  reaches zero (sub-frame timing, without the bias of timing at a level).
 * **Lock-out by merging.** An end followed by a new ``on`` crossing within ``merge_ms`` is the
   same contact (a bouncy landing or toe-off); contacts shorter than ``min_contact_ms`` are not
   landings.
 * **Adaptive levels.** ``on``/``off`` follow the median peak of the last few contacts and the
   noise of the last flights, with floors, so they suit a light walker and a heavy runner alike.
-* **Baseline tracked in the air.** At each onset, each sensor's zero is re-estimated as its mean
-  over the quiet frames of the flight just before (FSR drift and heat creep move it). The new
-  zero applies from that contact on.
+* **Baseline tracked in the air.** The first zero comes from the first second of data (an insole
+  in a shoe reads a preload). At each onset, each sensor's zero is re-estimated as its mean
+  over the quiet frames of the flight just before (FSR drift and heat creep move it); the new
+  zero applies from that contact on. A contact that lasts ``max_contact_s`` is ended and the
+  zero re-estimated, so a sudden jump of the zero cannot hold the detector in one contact.
 
 Two forms run this one state machine: :class:`ContactTracker` (streaming: frames in blocks of any
 size, down to one; constant memory) and :func:`detect_contacts` (batch: jumps from crossing to
@@ -67,7 +70,7 @@ class ContactParams:
 class Contact:
     """One contact of one foot. Frame indices are global (from the first frame of the stream)."""
 
-    start: int            # first frame at or above the off-level
+    start: int            # first frame of the contact (at or above the edge level)
     detect: int           # frame where the on-level was reached
     end: int              # first frame below the off-level after the contact (exclusive end)
     t_on_s: float

@@ -20,7 +20,7 @@ import numpy as np
 
 from .contacts import Contact, ContactParams
 from .cop import cop
-from .layout import REARFOOT_BELOW, region_of
+from .layout import REARFOOT_Y, region_of
 from .strike import StrikeParams, classify, crossing_time, initial_contact
 
 G = 9.80665   # m/s², standard gravity: body weight (BW) = mass × G
@@ -168,7 +168,7 @@ def _batch_group(t_s, force_n, cs, x, y, foot, body_mass_kg, params):
     with np.errstate(invalid="ignore", divide="ignore"):
         si = np.where(w_total > 0, 100.0 * (window @ y) / w_total, np.nan)
     first_y = y[fp[:, 0, :].argmax(axis=1)]
-    rear = y < REARFOOT_BELOW / 100.0
+    rear = y < REARFOOT_Y
     lag = np.full(m, np.nan)
     if rear.any():
         in_window = inside & (t <= (t_on + sp.flat_window_ms / 1000.0 + 1e-9)[:, None])
@@ -189,7 +189,7 @@ def _batch_group(t_s, force_n, cs, x, y, foot, body_mass_kg, params):
         upto = col[None, :] <= i_pk[:, None]
         t_a = _crossing_times(t, total, np.full(m, params.loading_from_n), upto)
         t_b = _crossing_times(t, total, top, upto)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):
             ok = (top > params.loading_from_n) & (t_b > t_a)
             lr = np.where(ok, (top - params.loading_from_n) / (t_b - t_a) / bw, np.nan)
 

@@ -7,9 +7,11 @@ Two forms of one computation:
   contact, for same-step feedback) and then a full :class:`Landing` after toe-off.
 * :func:`analyse` — used offline: the whole recording at once, vectorised.
 
-Both find contacts with the same state machine (:mod:`analysis.contacts`) and compute every
-feature with the same function (:func:`landing_features`), so they agree landing for landing
-(tested in ``tests/test_gait_agreement.py``).
+Both find contacts with the same state machine (:mod:`analysis.contacts`); features come from
+:func:`analysis.features.landing_features` one landing at a time (live) or
+:func:`analysis.features.landing_features_batch` all at once (offline), which compute the same
+definitions. They agree landing for landing (tested in ``tests/test_gait_agreement.py``). The
+first verdicts of a session wait for the one-second warm-up that measures the sensors' zero.
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ class StreamingGait:
 
     def push(self, t_s: np.ndarray, values: np.ndarray) -> list:
         t_s = np.asarray(t_s, dtype=float)
-        forces = self.calibrate(np.asarray(values, dtype=float).reshape(len(t_s), -1))
+        if len(t_s) == 0:
+            return []
+        forces = self.calibrate(np.asarray(values).reshape(len(t_s), -1))
         events: list = []
         # a contact's frames are read from the trackers' rings when it completes, so a block
         # must not be longer than the rings keep
@@ -81,7 +85,8 @@ class StreamingGait:
             for c in ft.tracker.push(t_s, forces[:, ft.idx]):
                 events.extend(self._finished(ft, c))
             c = ft.tracker.open_contact
-            if c is not None and not c.partial and ft.verdict_for != c.start:
+            # only while the foot is still down: a knock that has already ended gets no verdict
+            if c is not None and not c.partial and ft.verdict_for != c.start and ft.tracker.state == ft.tracker.ON:
                 tr = ft.tracker
                 if tr.n > c.detect and tr.last_t_s >= c.t_on_s + self._decide_after_s:
                     events.append(self._verdict(ft, c, tr.n))

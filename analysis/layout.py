@@ -22,14 +22,17 @@ REGIONS = ("rearfoot", "midfoot", "forefoot")
 #: strike-index cut points, % of foot length from the heel
 REARFOOT_BELOW = 100.0 / 3.0
 FOREFOOT_FROM = 200.0 / 3.0
+#: the same cut points as fractions of the foot (compared as fractions: 100 × (1/3) rounds
+#: below 100/3)
+REARFOOT_Y = 1.0 / 3.0
+FOREFOOT_Y = 2.0 / 3.0
 
 
 def region_of(y: float) -> str:
     """The region (``rearfoot``/``midfoot``/``forefoot``) of a position ``y`` (fraction of foot)."""
-    si = 100.0 * y
-    if si < REARFOOT_BELOW:
+    if y < REARFOOT_Y:
         return "rearfoot"
-    if si < FOREFOOT_FROM:
+    if y < FOREFOOT_Y:
         return "midfoot"
     return "forefoot"
 

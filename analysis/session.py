@@ -40,12 +40,16 @@ TRUTH_COLUMNS = ("foot", "t_on_s", "t_off_s", "strike", "strike_index", "contact
 def write_json_atomic(path: Path, data: dict) -> None:
     """Replace ``path`` with ``data`` as JSON so that a crash leaves the old or the new file."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, allow_nan=False, default=_json_default)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, allow_nan=False, default=_json_default)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)      # the old session.json stays as it was
+        raise
     _fsync_dir(path.parent)
 
 
@@ -89,6 +93,7 @@ class _CsvAppender:
         self.path = path
         self.fh = open(path, "w", encoding="utf-8", newline="")
         self.fh.write(",".join(header) + "\n")
+        self.flush(True)          # a crash in the first half second still leaves the header
 
     def write_text(self, text: str) -> None:
         self.fh.write(text)
@@ -100,8 +105,10 @@ class _CsvAppender:
 
     def close(self) -> None:
         if not self.fh.closed:
-            self.flush(True)
-            self.fh.close()
+            try:
+                self.flush(True)
+            finally:
+                self.fh.close()
 
 
 class SessionWriter:
@@ -183,12 +190,23 @@ class SessionWriter:
                     self._meta_dirty = False
 
     def close(self, **final_meta: Any) -> None:
-        """Flush and fsync everything and write the final session.json."""
+        """Flush and fsync everything and write the final session.json. Every file is closed
+        and session.json attempted even if one of them fails (a full disk); the first error is
+        raised after that."""
+        first: BaseException | None = None
         for f in self._files:
-            f.close()
+            try:
+                f.close()
+            except OSError as e:
+                first = first or e
         self.meta.update(final_meta)
-        write_json_atomic(self.folder / "session.json", self.meta)
-        _fsync_dir(self.folder)
+        try:
+            write_json_atomic(self.folder / "session.json", self.meta)
+            _fsync_dir(self.folder)
+        except OSError as e:
+            first = first or e
+        if first is not None:
+            raise SessionError(f"could not finish writing {self.folder}: {first}") from first
 
 
 # --------------------------------------------------------------------------------- reading ---
@@ -212,16 +230,17 @@ class Session:
     @property
     def rate_hz(self) -> float:
         r = self.meta.get("rate_hz")
-        if isinstance(r, (int, float)) and r > 0:
+        if isinstance(r, (int, float)) and not isinstance(r, bool) and math.isfinite(r) and r > 0:
             return float(r)
-        if len(self.t_s) > 1:
-            return 1.0 / float(np.median(np.diff(self.t_s)))
-        return 100.0
+        steps = np.diff(self.t_s)
+        steps = steps[steps > 0]
+        return 1.0 / float(np.median(steps)) if steps.size else 100.0
 
     @property
     def body_mass_kg(self) -> float | None:
-        m = (self.meta.get("subject") or {}).get("body_mass_kg")
-        return float(m) if isinstance(m, (int, float)) and m > 0 else None
+        subject = self.meta.get("subject")
+        m = subject.get("body_mass_kg") if isinstance(subject, dict) else None
+        return float(m) if isinstance(m, (int, float)) and not isinstance(m, bool) and m > 0 else None
 
 
 def _complete_lines(data: bytes) -> tuple[bytes, int]:
@@ -271,6 +290,8 @@ def read_session(path: str | os.PathLike) -> Session:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise SessionError(f"{meta_path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from e
+    except UnicodeDecodeError as e:
+        raise SessionError(f"{meta_path}: not UTF-8 text (byte {e.start})") from e
     except OSError as e:
         raise SessionError(f"{meta_path}: cannot read: {e.strerror}") from e
     if not isinstance(meta, dict):
@@ -278,6 +299,10 @@ def read_session(path: str | os.PathLike) -> Session:
     fmt = meta.get("format")
     if fmt != FORMAT:
         raise SessionError(f"{meta_path}: format must be {FORMAT!r}, got {fmt!r}")
+    for key, kind in (("subject", dict), ("markers", list), ("health", dict), ("source", dict)):
+        if key in meta and meta[key] is not None and not isinstance(meta[key], kind):
+            raise SessionError(f"{meta_path}: {key} must be a JSON {'object' if kind is dict else 'list'}, "
+                               f"got {type(meta[key]).__name__}")
     try:
         layout = Layout.from_json(meta.get("sensors"), where=f"{meta_path.name}: sensors")
         from .calibration import validate

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layout import FOREFOOT_FROM, REARFOOT_BELOW, region_of
+from .layout import FOREFOOT_FROM, REARFOOT_BELOW, REARFOOT_Y, region_of
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def initial_contact(t_s: np.ndarray, force_n: np.ndarray, x: np.ndarray, y: np.n
         cx = float(window @ x / w_total)
     else:
         si, cx = float("nan"), float("nan")
-    rear = y < REARFOOT_BELOW / 100.0
+    rear = y < REARFOOT_Y
     rear_lag_ms = None
     if rear.any():
         t_window_end = t_on_s + params.flat_window_ms / 1000.0

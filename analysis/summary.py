@@ -9,7 +9,8 @@ Conventions:
 * ``flight_ms`` of a landing is the aerial time before it: from the other foot's last toe-off to
   this initial contact (0 when the other foot was still on the ground, as in walking). With one
   foot instrumented it is half the stride less the previous contact time.
-* A key whose value cannot be computed is None (null in JSON).
+* A key whose value cannot be computed is None (null in JSON). ``feet`` always holds both feet;
+  a foot without sensors has 0 landings and null figures.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def summarise(landings: list, feet: Iterable[str], health: Mapping | None = None
         per_foot[f] = _block(mine, flights[f], cad)
     overall = _block(landings, [x for f in feet for x in flights[f]],
                      round(float(np.mean(cadences)), 1) if cadences else None)
-    overall["feet"] = per_foot
+    # contract 3 always has both feet; one without sensors has no landings and null figures
+    overall["feet"] = {f: per_foot.get(f) or _block([], [], None) for f in ("left", "right")}
     overall["health"] = dict(health) if health is not None else None
     return overall

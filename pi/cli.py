@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--config", metavar="FILE", help="kit configuration (default: hardware/kit-default.toml)")
     r.add_argument("--out", metavar="DIR", default="sessions",
                    help="folder under which the session folder is made (default: ./sessions)")
-    r.add_argument("--duration", metavar="S", type=_number(float, 0, lo_open=True), help="stop after S seconds")
+    r.add_argument("--duration", metavar="S", type=_number(float, 0, 7 * 24 * 3600, lo_open=True),
+                   help="stop after S seconds")
     r.add_argument("--headless", action="store_true", help="no live display: one line per landing")
     r.add_argument("--session", metavar="DIR", help="replay: the session folder to play")
     r.add_argument("--speed", metavar="X", type=_number(float, 0, 1000, lo_open=True), default=1.0,

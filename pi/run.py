@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from analysis.errors import InsoleError, SessionError
+from analysis.errors import InsoleError, SessionError, UsageError
 from analysis.session import SessionWriter
 from pi.kit import load_kit
 from pi.pipeline import Pipeline, session_meta, utc_now_iso
@@ -99,9 +99,10 @@ def run_main(args) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     kit = load_kit(args.config)
     if args.source != "replay" and args.session:
-        raise InsoleError("--session only goes with --source replay")
+        raise UsageError("--session only goes with --source replay")
     src, notice = open_run_source(args, kit)
-    body_mass = kit.body_mass_kg
+    # a replay analyses like its recording: the subject is the recorded one, not the kit's
+    body_mass = src.session.body_mass_kg if src.kind == "replay" else kit.body_mass_kg
     folder = new_session_folder(Path(args.out))
     meta = session_meta(src, utc_now_iso(), body_mass, str(kit.path))
     writer = SessionWriter(folder, meta, src.layout, integer_values=src.integer_values)
@@ -127,8 +128,10 @@ def run_main(args) -> int:
         return Health(rate_hz_nominal=src.rate_hz, rate_hz_achieved=sampler.achieved_hz(), **h)
 
     def publish(stopping=False):
+        """Called on the processor thread (which owns the writer), and once at the end."""
         current["snap"] = pipe.snapshot(src.kind, str(folder), time.monotonic() - started, health(),
                                         notice=notice, stopping=stopping)
+        writer.update_meta(health=sampler.health())     # on disk at the next fsync
 
     publish()
     proc = _Processor(q, pipe, publish)
@@ -138,6 +141,7 @@ def run_main(args) -> int:
         stop.set()
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     display = None
+    errors: list[BaseException] = []
     try:
         if not headless:
             from pi.display import LiveDisplay
@@ -147,21 +151,36 @@ def run_main(args) -> int:
         sampler.start()
         while not stop.is_set() and not sampler.ended.is_set() and proc.is_alive():
             stop.wait(0.2)
-    finally:
-        sampler.stop()
-        sampler.join()
-        proc.join()
+    except BaseException as e:          # e.g. the terminal cannot be drawn on: still save the run
+        errors.append(e)
+    # Each step of the shutdown runs even if one before it failed, so that the session is
+    # closed, the terminal restored and the signals given back whatever happened; the first
+    # error is reported after the summary.
+    h = sampler.health()
+
+    def close_session():
         pipe.finish()
         publish(stopping=True)
-        h = sampler.health()
-        writer.close(health=h, ended_at=utc_now_iso(), duration_s=round(pipe.last_t_s, 6))
-        if display is not None:
-            display.stop()
-        for s, handler in old.items():
-            signal.signal(s, handler)
-    error = proc.error or sampler.error
-    _final_summary(current["snap"], pipe.summary(h), folder)
-    if error is not None:
+        writer.close(health=sampler.health(), ended_at=utc_now_iso(), duration_s=round(pipe.last_t_s, 6))
+
+    for step in (sampler.stop,
+                 lambda: sampler.join() if sampler.started else None,
+                 lambda: proc.join() if proc.is_alive() or proc.ident else None,
+                 close_session,
+                 lambda: display.stop() if display is not None else None,
+                 lambda: [signal.signal(s, handler) for s, handler in old.items()]):
+        try:
+            step()
+        except BaseException as e:
+            errors.append(e)
+    h = sampler.health()
+    errors += [e for e in (proc.error, sampler.error) if e is not None]
+    try:
+        _final_summary(current["snap"], pipe.summary(h), folder)
+    except BaseException as e:
+        errors.append(e)
+    if errors:
+        error = errors[0]
         if isinstance(error, InsoleError):
             raise error
         raise SessionError(f"logging stopped early ({type(error).__name__}: {error}); "

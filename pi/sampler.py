@@ -42,9 +42,11 @@ class Sampler:
         self._stop = threading.Event()
         self._recent = deque(maxlen=512)    # monotonic_ns of recent frames, for the achieved rate
         self._thread = threading.Thread(target=self._run, name="insole-sampler", daemon=True)
+        self.started = False
 
     def start(self) -> None:
         self._thread.start()
+        self.started = True
 
     def stop(self) -> None:
         self._stop.set()
@@ -118,11 +120,11 @@ class Sampler:
             stamp = time.monotonic_ns()
             if own_clock:
                 ts.extend(np.asarray(t, dtype=float).tolist())
-            else:
-                ts.append((stamp - t0) / 1e9)
+            else:                             # frames read in one catch-up share its stamp
+                ts.extend([(stamp - t0) / 1e9] * len(v))
             rows.extend(v)
             self.frames += len(v)
-            self._recent.append(stamp)
+            self._recent.extend([stamp] * len(v))
             deadline += period_ns
             if stamp - last_put >= chunk_ns:
                 self.sink.put((np.array(ts), np.array(rows)))

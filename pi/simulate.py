@@ -40,21 +40,23 @@ def simulate(out: Path, duration_s: float, settings: SimSettings, kit=None, prog
     n_total = int(round(duration_s * src.rate_hz))
     done = truth_written = 0
     t_end = 0.0
-    while done < n_total:
-        t, v = src.read(min(BLOCK, n_total - done))
-        pipe.process(t, v)
-        done += len(t)
-        t_end = float(t[-1])
-        truth = src.truth_until(t_end)
-        writer.write_truth(truth[truth_written:])
-        truth_written = len(truth)
-        if progress:
-            progress(done, n_total)
-    pipe.finish()
-    health = {"frames": done, "late_frames": 0, "skipped_frames": 0, "bus_errors": 0}
-    summary = pipe.summary(health)
-    writer.close(health=health, duration_s=round(t_end, 6), truth_landings=truth_written)
-    return summary
+    health = {"frames": 0, "late_frames": 0, "skipped_frames": 0, "bus_errors": 0}
+    try:
+        while done < n_total:
+            t, v = src.read(min(BLOCK, n_total - done))
+            pipe.process(t, v)
+            done += len(t)
+            t_end = float(t[-1])
+            truth = src.truth_until(t_end)
+            writer.write_truth(truth[truth_written:])
+            truth_written = len(truth)
+            health["frames"] = done
+            if progress:
+                progress(done, n_total)
+        pipe.finish()
+    finally:        # interrupted or failed: what was written stays a readable session
+        writer.close(health=health, duration_s=round(t_end, 6), truth_landings=truth_written)
+    return pipe.summary(health)
 
 
 def simulate_main(args) -> int:

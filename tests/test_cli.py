@@ -102,6 +102,10 @@ def test_replay_plays_a_session_through_the_pipeline(session, tmp_path):
             "--out", str(tmp_path))
     assert p.returncode == 0, p.stderr
     folder = next(tmp_path.iterdir())
+    # the replay keeps every recorded frame and the recorded subject, not the kit's
+    assert json.loads((folder / "session.json").read_text())["health"]["frames"] == 6000
+    assert json.loads((folder / "session.json").read_text())["subject"] == \
+        json.loads((session / "session.json").read_text())["subject"]
     original = json.loads(run("report", str(session), "--json").stdout)
     replayed = json.loads(run("report", str(folder), "--json").stdout)
     assert replayed["landings"] == original["landings"]
