@@ -19,6 +19,7 @@ Everything is vectorised: :func:`calibrate` takes an ``(n_frames, n_sensors)`` a
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -113,12 +114,25 @@ class Calibrator:
         self._k = np.array([c["n_per_siemens"] / c["r_m_ohm"] for c in f])
         self._fsr_offset = np.array([c["offset_n"] for c in f])
         self._all_linear = not fsr
+        self._per_sensor = []
+        self._per_offset = []
+        for c in cals:
+            if c["model"] == "linear":
+                self._per_sensor.append((False, c["scale"], c["offset"], 0.0, 0.0))
+                self._per_offset.append(0.0)
+            else:
+                vcc = c["vcc_v"]
+                self._per_sensor.append((True, c["fs_v"] / 2.0 ** (c["bits"] - 1), vcc * 0.999,
+                                         c["n_per_siemens"] / c["r_m_ohm"], vcc))
+                self._per_offset.append(c["offset_n"])
         self._all_fsr = not lin
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         """Stored values → N. A missing reading (NaN or ±inf, possible only in float data such
         as an imported file) counts as no load: 0 N, so one bad cell cannot poison a landing."""
         values = np.asarray(values)
+        if values.ndim == 2 and values.shape[0] == 1 and values.shape[1] == self.n:
+            return np.array([self._one_frame(values[0].tolist())])
         bad = None
         if values.dtype.kind == "f" and not np.isfinite(values).all():
             bad = ~np.isfinite(values)
@@ -139,6 +153,21 @@ class Calibrator:
         out = np.empty_like(values)
         out[..., self._lin] = values[..., self._lin] * self._lin_scale + self._lin_offset
         out[..., self._fsr] = self._fsr_newtons(values[..., self._fsr])
+        return out
+
+    def _one_frame(self, row: list) -> list:
+        """The same conversion in plain Python: on one frame of a few sensors, numpy's per-call
+        cost is most of the time (the live loop pushes frames one at a time)."""
+        out = []
+        for value, (fsr, a, b, c, d) in zip(row, self._per_sensor):
+            if not math.isfinite(value):
+                out.append(0.0)
+            elif fsr:                       # a: V per count, b: max V, c: n_per_siemens / Rm, d: Vcc
+                v = value * a
+                v = 0.0 if v < 0.0 else (b if v > b else v)
+                out.append(c * v / (d - v) + self._per_offset[len(out)])
+            else:                           # a: scale, b: offset
+                out.append(value * a + b)
         return out
 
     def _fsr_newtons(self, counts: np.ndarray) -> np.ndarray:

@@ -314,7 +314,9 @@ class ContactTracker:
         lv = self.levels
         g0 = self.done
         self.done = self.n
-        for i, r in enumerate(self._get(g0, self.n)[2].tolist()):
+        a, b = g0 % self._cap, self.n % self._cap
+        totals = self._r[a:b] if a < b else self._r[np.arange(g0, self.n) % self._cap]
+        for i, r in enumerate(totals.tolist()):
             k = g0 + i
             T = r - self.total_baseline
             if self.state == self.ENDING:

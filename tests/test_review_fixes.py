@@ -77,3 +77,18 @@ def test_bad_session_json_fields_get_a_reason(tmp_path):
     (tmp_path / "s" / "session.json").write_text(json.dumps(meta))
     with pytest.raises(Exception, match="subject must be a JSON object"):
         read_session(tmp_path / "s")
+
+
+def test_one_frame_calibration_matches_the_vectorised_path():
+    from analysis.calibration import Calibrator
+    from pi.kit import load_kit
+    lin = {"model": "linear", "scale": 0.5, "offset": -3.0}
+    cals = [s.calibration for s in load_kit().layout][:3] + [lin]
+    c = Calibrator(cals)
+    rng = np.random.default_rng(1)
+    block = np.column_stack([rng.integers(-50, 33000, (50, 3)), rng.normal(100, 50, 50)])
+    block[7, 1] = np.nan
+    whole = c(block)
+    one = np.vstack([c(block[i:i + 1]) for i in range(len(block))])
+    assert np.allclose(whole, one, rtol=1e-12, atol=1e-12)
+    assert whole[7, 1] == 0.0 and one[7, 1] == 0.0
