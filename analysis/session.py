@@ -334,7 +334,8 @@ def _read_samples(path: Path, layout: Layout) -> tuple[np.ndarray, np.ndarray, i
     try:
         arr = np.loadtxt(io.BytesIO(body), delimiter=",", ndmin=2, dtype=float)
     except ValueError as e:
-        raise SessionError(f"{path}: malformed row ({e})") from e
+        reason = str(e).split(";")[0]            # numpy's advice after the ';' is not ours
+        raise SessionError(f"{path}: malformed data: {reason}") from e
     if arr.shape[1] != ncol:
         raise SessionError(f"{path}: expected {ncol} columns, got {arr.shape[1]}")
     return arr[:, 0].copy(), arr[:, 1:].copy(), torn

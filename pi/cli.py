@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="re-analyse a session from its samples and summarise it")
     rep.add_argument("dir", metavar="DIR", help="the session folder")
-    rep.add_argument("--json", action="store_true", help="print the summary as JSON (contract 3)")
+    rep.add_argument("--json", action="store_true", help="print the summary as JSON (format in the README)")
     rep.add_argument("--out", metavar="DIR", help="also write the report files here (not yet: HTML comes later)")
 
     for name, what in (("check", "wiring check of a real kit"), ("calibrate", "calibration wizard"),

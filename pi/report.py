@@ -61,6 +61,9 @@ def report_main(args) -> int:
     t.add_row("contact time, median", *[_fmt(c["contact_ms_median"], " ms", 0) for _, c in cols])
     t.add_row("flight time, median", *[_fmt(c["flight_ms_median"], " ms", 0) for _, c in cols])
     console.print(t)
+    if "ended_at" not in s.meta:
+        console.print("[yellow]note:[/yellow] this session did not end cleanly (power cut or killed); "
+                      "it is analysed up to its last saved frame")
     h = summary.get("health") or {}
     if h:
         console.print("sampling health: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in h.items()))

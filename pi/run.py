@@ -125,7 +125,8 @@ def run_main(args) -> int:
 
     def health(stopping=False) -> Health:
         h = sampler.health()
-        return Health(rate_hz_nominal=src.rate_hz, rate_hz_achieved=sampler.achieved_hz(), **h)
+        # measured against the pace asked for (a replay at 4x runs at four times the recording)
+        return Health(rate_hz_nominal=sampler.pace_hz, rate_hz_achieved=sampler.achieved_hz(), **h)
 
     def publish(stopping=False):
         """Called on the processor thread (which owns the writer), and once at the end."""
@@ -139,7 +140,9 @@ def run_main(args) -> int:
 
     def on_signal(signum, frame):
         stop.set()
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    # Ctrl-C, a kill, or the terminal closing (SIGHUP: an SSH session dropped) all stop the run
+    # cleanly; the handlers stay until the summary is out, so a second Ctrl-C cannot cut it short
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     display = None
     errors: list[BaseException] = []
     try:
@@ -167,8 +170,7 @@ def run_main(args) -> int:
                  lambda: sampler.join() if sampler.started else None,
                  lambda: proc.join() if proc.is_alive() or proc.ident else None,
                  close_session,
-                 lambda: display.stop() if display is not None else None,
-                 lambda: [signal.signal(s, handler) for s, handler in old.items()]):
+                 lambda: display.stop() if display is not None else None):
         try:
             step()
         except BaseException as e:
@@ -179,6 +181,8 @@ def run_main(args) -> int:
         _final_summary(current["snap"], pipe.summary(h), folder)
     except BaseException as e:
         errors.append(e)
+    for s, handler in old.items():
+        signal.signal(s, handler)
     if errors:
         error = errors[0]
         if isinstance(error, InsoleError):
@@ -193,4 +197,7 @@ def _final_summary(snap, figures: dict, folder: Path) -> None:
     from pi.display import summary_renderable
     console = Console()
     console.print(summary_renderable(snap, figures))
-    console.print(f"session saved to [bold]{folder}[/bold]  (analyse it: insole report {folder})")
+    # the hint names the command as it was run, so it works without an activated venv too
+    prog = sys.argv[0] if os.sep in sys.argv[0] else "insole"
+    console.print(f"session saved to [bold]{folder}[/bold]")
+    console.print(f"analyse it: {prog} report {folder}", soft_wrap=True)

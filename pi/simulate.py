@@ -41,6 +41,7 @@ def simulate(out: Path, duration_s: float, settings: SimSettings, kit=None, prog
     done = truth_written = 0
     t_end = 0.0
     health = {"frames": 0, "late_frames": 0, "skipped_frames": 0, "bus_errors": 0}
+    end: dict = {}
     try:
         while done < n_total:
             t, v = src.read(min(BLOCK, n_total - done))
@@ -54,8 +55,9 @@ def simulate(out: Path, duration_s: float, settings: SimSettings, kit=None, prog
             if progress:
                 progress(done, n_total)
         pipe.finish()
+        end["ended_at"] = utc_now_iso()
     finally:        # interrupted or failed: what was written stays a readable session
-        writer.close(health=health, duration_s=round(t_end, 6), truth_landings=truth_written)
+        writer.close(health=health, duration_s=round(t_end, 6), truth_landings=truth_written, **end)
     return pipe.summary(health)
 
 
@@ -74,5 +76,5 @@ def simulate_main(args) -> int:
                            progress=lambda d, n: prog.update(task, completed=d / n))
     took = time.perf_counter() - started
     print(f"wrote {args.out}: {args.duration:g} s simulated ({settings.pattern}, {settings.direction}, "
-          f"{settings.feet} feet), {summary['landings']} landings found live, in {took:.1f} s", file=sys.stderr)
+          f"{'both feet' if settings.feet == 'both' else settings.feet + ' foot'}), {summary['landings']} landings found live, in {took:.1f} s", file=sys.stderr)
     return 0

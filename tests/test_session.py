@@ -51,7 +51,7 @@ def test_torn_last_line_is_dropped(tmp_path):
     (lambda d: os.remove(d / "session.json"), "no session.json"),
     (lambda d: (d / "session.json").write_text("{nope"), "not valid JSON"),
     (lambda d: (d / "samples.csv").write_text("t_s,a,b\n0,1,2\n"), "header should be"),
-    (lambda d: (d / "samples.csv").write_text("t_s,L_heel,L_mid,L_fore\n0,1,x,3\n"), "malformed row"),
+    (lambda d: (d / "samples.csv").write_text("t_s,L_heel,L_mid,L_fore\n0,1,x,3\n"), "malformed data"),
 ])
 def test_damaged_folders_get_a_one_line_reason(tmp_path, damage, message):
     _write(tmp_path / "s")
