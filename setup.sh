@@ -41,7 +41,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 say "installing insole[$extras] into .venv"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
+.venv/bin/python -m pip install -qq --disable-pip-version-check -e ".[$extras]"
 
 say "done. Next:"
 cat <<'MSG'
