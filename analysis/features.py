@@ -49,10 +49,8 @@ class Landing:
     peak_force_n: float
     peak_force_bw: float | None
     loading_rate_bw_s: float | None
+    flight_ms: float | None = None   # aerial time before this landing (analysis.summary)
     cop_path: np.ndarray = field(default_factory=lambda: np.empty((0, 2)), repr=False)  # (m, 2) x, y
-
-    CSV_COLUMNS = ("foot", "t_on_s", "t_off_s", "contact_ms", "strike", "strike_index",
-                   "first_region", "rear_lag_ms", "peak_force_n", "peak_force_bw", "loading_rate_bw_s")
 
     def csv_row(self) -> dict:
         d = asdict(self)

@@ -25,6 +25,7 @@ from .contacts import Contact, ContactTracker, detect_contacts
 from .features import G, GaitParams, Landing, landing_features, landing_features_batch  # noqa: F401
 from .layout import Layout
 from .strike import initial_contact
+from .summary import flight_ms_before
 
 @dataclass(frozen=True)
 class Verdict:
@@ -140,4 +141,10 @@ def analyse(t_s: np.ndarray, values: np.ndarray, layout: Layout, rate_hz: float 
             out.extend(landing_features_batch(t_s, f, landings, layout.x[idx], layout.y[idx], foot,
                                               body_mass_kg, params))
     out.sort(key=lambda l: l.t_on_s)
+    two = len(layout.feet) == 2
+    last: dict[str, Landing] = {}
+    for l in out:
+        other = "right" if l.foot == "left" else "left"
+        l.flight_ms = flight_ms_before(l, last.get(other) if two else None, None if two else last.get(l.foot))
+        last[l.foot] = l
     return out

@@ -33,7 +33,8 @@ from .layout import Layout
 
 FORMAT = "insole-session/1"
 LANDING_COLUMNS = ("foot", "t_on_s", "t_off_s", "contact_ms", "strike", "strike_index",
-                   "first_region", "rear_lag_ms", "peak_force_n", "peak_force_bw", "loading_rate_bw_s")
+                   "first_region", "rear_lag_ms", "peak_force_n", "peak_force_bw", "loading_rate_bw_s",
+                   "flight_ms")
 TRUTH_COLUMNS = ("foot", "t_on_s", "t_off_s", "strike", "strike_index", "contact_ms")
 
 

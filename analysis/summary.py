@@ -44,31 +44,40 @@ def cadence_of_foot(t_on) -> float | None:
     return round(120.0 / float(np.median(s)), 1) if s.size else None
 
 
+def flight_ms_before(landing, prev_other, prev_same) -> float | None:
+    """Flight time (ms) before ``landing`` (see the module docstring).
+
+    ``prev_other``: the other foot's last landing that began before this one (None with one foot
+    instrumented, or none yet); ``prev_same``: this foot's previous landing, used with one foot
+    instrumented. None where it cannot be known (the first landings, or after a pause).
+    """
+    t_on = _get(landing, "t_on_s")
+    if prev_other is not None:
+        if t_on - _get(prev_other, "t_on_s") > MAX_STRIDE_S / 2:
+            return None
+        return max(0.0, (t_on - _get(prev_other, "t_off_s")) * 1000.0)
+    if prev_same is not None:
+        stride = t_on - _get(prev_same, "t_on_s")
+        if 0 < stride < MAX_STRIDE_S:
+            return max(0.0, stride / 2.0 * 1000.0 - _get(prev_same, "contact_ms"))
+    return None
+
+
 def flight_times_ms(landings: list, feet: Iterable[str]) -> dict[str, list[float]]:
-    """Flight time before each landing, per foot (see the module docstring)."""
+    """Flight time before each landing, per foot, in time order (see :func:`flight_ms_before`)."""
     feet = list(feet)
-    by_foot = {f: sorted((l for l in landings if _get(l, "foot") == f), key=lambda l: _get(l, "t_on_s")) for f in feet}
+    two = len(feet) == 2
     out: dict[str, list[float]] = {f: [] for f in feet}
-    for f in feet:
-        mine = by_foot[f]
-        others = [l for g in feet if g != f for l in by_foot[g]]
-        t_on_other = np.array([_get(l, "t_on_s") for l in others])
-        for i, l in enumerate(mine):
-            t_on = _get(l, "t_on_s")
-            if others:
-                before = np.flatnonzero(t_on_other < t_on)
-                if not before.size:
-                    continue
-                prev = others[int(before[-1])]
-                gap = t_on - _get(prev, "t_off_s")
-                if t_on - _get(prev, "t_on_s") > MAX_STRIDE_S / 2:
-                    continue
-                out[f].append(max(0.0, gap * 1000.0))
-            elif i > 0:
-                prev = mine[i - 1]
-                stride = t_on - _get(prev, "t_on_s")
-                if 0 < stride < MAX_STRIDE_S:
-                    out[f].append(max(0.0, (stride / 2.0) * 1000.0 - _get(prev, "contact_ms")))
+    last: dict[str, Any] = {}
+    for l in sorted(landings, key=lambda l: _get(l, "t_on_s")):
+        f = _get(l, "foot")
+        if f not in out:
+            continue
+        other = next((g for g in feet if g != f), None)
+        fl = flight_ms_before(l, last.get(other) if two else None, None if two else last.get(f))
+        if fl is not None:
+            out[f].append(fl)
+        last[f] = l
     return out
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from analysis.gait import Landing, StreamingGait, Verdict
 from analysis.layout import Layout
 from analysis.session import SessionWriter
-from analysis.summary import cadence_of_foot, summarise
+from analysis.summary import cadence_of_foot, flight_ms_before, summarise
 from pi.snapshot import FootView, Health, LandingView, Snapshot
 
 RECENT = 20          # landings in the "last 20" forefoot share
@@ -76,6 +76,7 @@ class Pipeline:
                 self.n_verdicts += 1
                 self.verdicts.append(LandingView(ev.foot, ev.strike, ev.strike_index, ev.t_on_s, self.n_verdicts))
                 continue
+            ev.flight_ms = self._flight_before(ev)
             fs.recent.append(ev)
             fs.strikes.append(ev.strike)
             fs.landings += 1
@@ -88,6 +89,18 @@ class Pipeline:
                 self.writer.write_landing(ev.csv_row())
             if self.on_landing is not None:
                 self.on_landing(ev, self.foot_view(ev.foot))
+
+    def _flight_before(self, landing: Landing) -> float | None:
+        """The same flight time as the batch report: the other foot's last landing that began
+        before this one (landings complete in about the order they begin, so it is in hand)."""
+        def latest_before(foot):
+            fs = self.feet.get(foot)
+            earlier = [l for l in fs.recent if l.t_on_s < landing.t_on_s] if fs else []
+            return max(earlier, key=lambda l: l.t_on_s) if earlier else None
+        if len(self.feet) == 2:
+            other = "right" if landing.foot == "left" else "left"
+            return flight_ms_before(landing, latest_before(other), None)
+        return flight_ms_before(landing, None, latest_before(landing.foot))
 
     # ------------------------------------------------------------------------------ figures ---
     def foot_view(self, foot: str) -> FootView:

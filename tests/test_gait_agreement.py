@@ -63,3 +63,19 @@ def test_stream_equals_batch(kit, pattern, direction, block):
         # within 50 ms, once the first second (the zero and noise warm-up) has passed
         if block == 1 and l.t_on_s > 1.0:
             assert emitted_at_s[id(vd)] - l.t_on_s <= 0.050
+
+
+@pytest.mark.parametrize("feet", ["both", "left"])
+def test_flight_time_is_the_same_live_and_offline(kit, tmp_path, feet):
+    from analysis.session import read_session
+    from pi.simulate import simulate
+    simulate(tmp_path / "s", 30.0, SimSettings(feet=feet, seed=4), kit)
+    s = read_session(tmp_path / "s")
+    batch = analyse(s.t_s, s.values, s.layout, s.rate_hz, s.body_mass_kg)
+    live = [row["flight_ms"] for row in s.landings]
+    assert len(live) == len(batch) > 40
+    assert sum(v is not None for v in live) >= len(live) - 2
+    for a, b in zip(live, [l.flight_ms for l in batch]):
+        assert (a is None and b is None) or a == pytest.approx(b, abs=1e-3)
+    # simulated running at 170 spm with ~250 ms contacts: ~100 ms of flight
+    assert 60 < np.median([v for v in live if v is not None]) < 160
