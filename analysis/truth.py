@@ -6,7 +6,6 @@ A found landing matches a true one of the same foot when their initial contacts 
 
 from __future__ import annotations
 
-from typing import Mapping
 
 import numpy as np
 

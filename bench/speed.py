@@ -44,8 +44,7 @@ def main() -> int:
 
     for block, label in ((1, "one frame per push"), (4, "20 ms blocks of 4 frames (as live)")):
         m = min(n, 60000)
-        sub = lambda: _stream_first(s, m, block)
-        dt = best_of(2, sub)
+        dt = best_of(2, lambda m=m, block=block: _stream_first(s, m, block))
         print(f"streaming core, {label:36}: {1e6 * dt / m:6.2f} us/frame   (target <= 20)")
     dt = best_of(5, lambda: analyse(s.t_s, s.values, s.layout, s.rate_hz, s.body_mass_kg))
     print(f"batch analysis: {n / dt / 1e6:6.2f} M frames/s   ({dt:.3f} s for {n} frames; target >= 1 M/s)")

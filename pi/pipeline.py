@@ -8,7 +8,6 @@ figures the display shows, and builds :class:`pi.snapshot.Snapshot` objects on r
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from typing import Callable
 

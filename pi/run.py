@@ -159,8 +159,6 @@ def run_main(args) -> int:
     # Each step of the shutdown runs even if one before it failed, so that the session is
     # closed, the terminal restored and the signals given back whatever happened; the first
     # error is reported after the summary.
-    h = sampler.health()
-
     def close_session():
         pipe.finish()
         publish(stopping=True)

@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from analysis.contacts import ContactParams, ContactTracker, detect_contacts

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-import numpy as np
 
 from analysis.layout import Layout
 from pi.simulator import SimSettings, SimulatedRunner
