@@ -42,14 +42,19 @@ BODY_MASS_KG = (20.0, 250.0)
 MAX_VCC_V = 5.5                           # the ADS1x15's highest supply voltage
 
 _KEYS = {
-    "": ("subject", "sampling", "chip", "fsr", "sensor", "gpio"),
+    "": ("subject", "sampling", "chip", "fsr", "sensor", "gpio", "feedback"),
     "subject": ("body_mass_kg",),
     "sampling": ("rate_hz",),
     "chip": ("name", "type", "address", "data_rate", "gain", "alert_pin"),
     "fsr": ("vcc_v", "n_per_siemens"),
     "sensor": ("name", "foot", "x", "y", "chip", "input", "divider_ohm", "calibration"),
     "gpio": GPIO_KEYS,
+    "feedback": ("beep_on", "beep_ms"),
 }
+STRIKES = ("forefoot", "midfoot", "rearfoot")
+#: default feedback: one short beep per heel landing, the cue that moved runners off the heel
+#: in gait retraining (audio per step: Wood & Kipp 2014; shared/notes/gait.md)
+DEFAULT_FEEDBACK = {"beep_on": ("rearfoot",), "beep_ms": 60}
 # Sensor names become samples.csv column headers and live-display labels: no commas, quotes or
 # spaces, and not the time column's name.
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
@@ -92,6 +97,8 @@ class Kit:
     body_mass_kg: float | None
     rate_hz: float
     gpio: dict[str, int] = field(default_factory=dict)
+    #: ``beep_on``: the strike classes that beep (tuple); ``beep_ms``: beep length, ms
+    feedback: dict = field(default_factory=lambda: dict(DEFAULT_FEEDBACK))
 
     def chip(self, name: str) -> Chip:
         """The chip a sensor's ``chip`` names (every sensor's chip exists: checked on load)."""
@@ -339,5 +346,14 @@ def kit_from_dict(data: Mapping[str, Any], path: str | Path = "<dict>") -> Kit:
     for key, pin in c.table(data.get("gpio", {}), "gpio", "gpio").items():
         gpio[key] = c.pin(pin, f"gpio.{key}", used_pins)
 
+    fb = c.table(data.get("feedback", {}), "feedback", "feedback")
+    beep_on = fb.get("beep_on", list(DEFAULT_FEEDBACK["beep_on"]))
+    if not isinstance(beep_on, list) or any(b not in STRIKES for b in beep_on):
+        c.fail("feedback.beep_on", f"expected a list of strike classes from {', '.join(STRIKES)} "
+                                   f"(empty for silence), got {beep_on!r}")
+    beep_ms = fb.get("beep_ms", DEFAULT_FEEDBACK["beep_ms"])
+    c.number(beep_ms, "feedback.beep_ms", "a beep length of 10 to 1000 ms", lambda v: 10 <= v <= 1000)
+    feedback = {"beep_on": tuple(beep_on), "beep_ms": float(beep_ms)}
+
     return Kit(path=Path(path), chips=tuple(chips.values()), layout=layout, body_mass_kg=mass,
-               rate_hz=float(rate), gpio=gpio)
+               rate_hz=float(rate), gpio=gpio, feedback=feedback)

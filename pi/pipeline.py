@@ -38,11 +38,13 @@ class _FootStats:
 class Pipeline:
     def __init__(self, layout: Layout, rate_hz: float, body_mass_kg: float | None,
                  writer: SessionWriter | None = None,
-                 on_landing: Callable[[Landing, FootView], None] | None = None):
+                 on_landing: Callable[[Landing, FootView], None] | None = None,
+                 on_verdict: Callable[[Verdict], None] | None = None):
         self.layout = layout
         self.gait = StreamingGait(layout, rate_hz, body_mass_kg)
         self.writer = writer
         self.on_landing = on_landing
+        self.on_verdict = on_verdict
         self.rate_hz = rate_hz
         self.feet = {f: _FootStats(f, layout) for f in layout.feet}
         self.landings: list[Landing] = []        # all of them, for the final summary (small rows)
@@ -74,6 +76,8 @@ class Pipeline:
                 fs.last_verdict = ev
                 self.n_verdicts += 1
                 self.verdicts.append(LandingView(ev.foot, ev.strike, ev.strike_index, ev.t_on_s, self.n_verdicts))
+                if self.on_verdict is not None:
+                    self.on_verdict(ev)
                 continue
             ev.flight_ms = self._flight_before(ev)
             fs.recent.append(ev)

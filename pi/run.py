@@ -71,9 +71,9 @@ def new_session_folder(parent: Path) -> Path:
 
 
 class _Processor(threading.Thread):
-    def __init__(self, q, pipe: Pipeline, publish):
+    def __init__(self, q, pipe: Pipeline, publish, kit_io=None):
         super().__init__(name="insole-processor", daemon=True)
-        self.q, self.pipe, self.publish = q, pipe, publish
+        self.q, self.pipe, self.publish, self.kit_io = q, pipe, publish, kit_io
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -84,6 +84,9 @@ class _Processor(threading.Thread):
                 if item is END:
                     break
                 self.pipe.process(*item)
+                if self.kit_io is not None:          # marker presses, stamped with the newest frame
+                    for label in self.kit_io.take_markers():
+                        self.pipe.writer.add_marker(self.pipe.last_t_s, label)
                 now = time.monotonic()
                 if now - last >= SNAPSHOT_EVERY_S:
                     self.publish()
@@ -117,7 +120,13 @@ def run_main(args) -> int:
         print(f"insole: logging to {folder} ({src.kind}, {src.rate_hz:g} frames/s)"
               + (f"; {notice}" if notice else ""), flush=True)
 
-    pipe = Pipeline(src.layout, src.rate_hz, body_mass, writer, on_landing=printer)
+    stop = threading.Event()
+    from pi.feedback import open_kit_io
+    kit_io, gpio_problem = open_kit_io(kit, on_start_stop=stop.set)
+    if gpio_problem:
+        notice = f"{notice}; {gpio_problem}" if notice else gpio_problem
+    pipe = Pipeline(src.layout, src.rate_hz, body_mass, writer, on_landing=printer,
+                    on_verdict=(lambda v: kit_io.verdict(v.foot, v.strike)) if kit_io else None)
     q: queue.SimpleQueue = queue.SimpleQueue()
     sampler = Sampler(src, q, duration_s=args.duration)
     started = time.monotonic()
@@ -135,8 +144,9 @@ def run_main(args) -> int:
         writer.update_meta(health=sampler.health())     # on disk at the next fsync
 
     publish()
-    proc = _Processor(q, pipe, publish)
-    stop = threading.Event()
+    proc = _Processor(q, pipe, publish, kit_io)
+    if kit_io is not None:
+        kit_io.logging(True)
 
     def on_signal(signum, frame):
         stop.set()
@@ -168,7 +178,8 @@ def run_main(args) -> int:
                  lambda: sampler.join() if sampler.started else None,
                  lambda: proc.join() if proc.is_alive() or proc.ident else None,
                  close_session,
-                 lambda: display.stop() if display is not None else None):
+                 lambda: display.stop() if display is not None else None,
+                 lambda: (kit_io.logging(False), kit_io.close()) if kit_io is not None else None):
         try:
             step()
         except BaseException as e:
