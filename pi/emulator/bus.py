@@ -1,0 +1,245 @@
+"""An emulated I2C bus with the busio.I2C interface, carrying emulated ADS1x15 chips.
+
+Any driver written against busio.I2C (adafruit_ads1x15 through adafruit_bus_device included)
+runs on it unchanged: ``try_lock``/``unlock``, ``writeto``, ``readfrom_into``,
+``writeto_then_readfrom``, ``scan``, ``deinit`` and the context manager.
+
+Errors are raised as Linux i2c-dev raises them through Blinka on a Raspberry Pi: an address
+nobody acknowledges gives ``OSError(errno.EREMOTEIO)`` ("[Errno 121] Remote I/O error", what
+the Pi's i2c-bcm2835 driver returns on a NACK; pass ``nack_errno=errno.ENXIO`` or ``ENODEV`` to
+imitate other adapters), and an injected transient fault ``OSError(errno.EIO)``. A failed
+transaction does not reach the chip. Address 0x00 is the general call: the byte 0x06 resets
+every chip. As in CircuitPython (stricter than Blinka), a transfer by a thread that does not
+hold the lock raises RuntimeError, so a driver that forgets to lock is caught.
+
+Bus time (``bus_hz``, e.g. 100_000 or 400_000; None = instant) charges each transaction its
+bit count: start + 9 bits per byte (address included) + stop, + a repeated start between the
+write and the read of ``writeto_then_readfrom`` (a config write 38 bits, pointer + 2-byte read
+48). The chip sees a write at its end and a read when its data starts. The time is slept
+without spinning: transactions queue on the modelled bus (each starts when the bus is free and
+the caller has issued it), and the caller sleeps once the debt exceeds what ``time.sleep`` can
+resolve, so the totals are right even where one 100 µs sleep would not be.
+
+Fault injection: ``fault_rate`` (a share of transactions failing with EIO, from ``seed``),
+``fail_next(n)`` (the next n fail), and ``vanish(address, duration_s)`` (a chip that stops
+answering, then returns). ``stats`` counts transactions, NACKs and injected faults.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+GENERAL_CALL = 0x00
+_RESET = 0x06
+
+
+@dataclass
+class BusStats:
+    """What the bus has carried: ``transactions`` (all, failed ones included), ``nacks`` per
+    address, ``faults`` injected (EIO), ``busy_s`` modelled bus time."""
+
+    transactions: int = 0
+    faults: int = 0
+    nacks: dict[int, int] = field(default_factory=dict)
+    busy_s: float = 0.0
+
+
+class EmulatedI2C:
+    """A stand-in for ``busio.I2C`` / ``board.I2C()`` carrying emulated chips.
+
+    ``chips``: emulated chips (anything with ``address``, ``acks``, ``i2c_write``, ``i2c_read``);
+    ``bus_hz``: modelled clock, Hz, or None for no bus time; ``fault_rate``: the share of
+    transactions failing with ``fault_errno``; ``clock``/``sleep``: ns clock and sleep in s.
+    """
+
+    def __init__(self, chips: Iterable = (), *, bus_hz: float | None = None, fault_rate: float = 0.0,
+                 seed: int = 0, nack_errno: int = errno.EREMOTEIO, fault_errno: int = errno.EIO,
+                 require_lock: bool = True, clock: Callable[[], int] = time.monotonic_ns,
+                 sleep: Callable[[float], None] = time.sleep):
+        if bus_hz is not None and not 1_000 <= bus_hz <= 3_400_000:
+            raise ValueError(f"bus_hz: expected an I2C clock such as 100000 or 400000 Hz, got {bus_hz!r}")
+        self.chips: dict[int, object] = {}
+        for chip in chips:
+            self.add(chip)
+        self.bus_hz = bus_hz
+        self.fault_rate = fault_rate
+        self.nack_errno, self.fault_errno = nack_errno, fault_errno
+        self.require_lock = require_lock
+        self.clock, self._sleep = clock, sleep
+        self.stats = BusStats()
+        self._rng = random.Random(seed)
+        self._fail_next = 0
+        self._owner: int | None = None
+        self._meta = threading.Lock()
+        self._free_ns = 0                   # when the modelled bus is next free
+        self._overshoot_ns = 60_000         # how late time.sleep wakes, learnt as it goes
+        self._closed = False
+        #: set by :func:`pi.emulator.build_bus`: the input model, the clock time of its t = 0,
+        #: and the kit's chip names → addresses
+        self.inputs, self.epoch_ns, self.names = None, None, {}
+
+    @property
+    def fault_rate(self) -> float:
+        return self._fault_rate
+
+    @fault_rate.setter
+    def fault_rate(self, rate: float) -> None:
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"fault_rate: expected a share from 0 to 1, got {rate!r}")
+        self._fault_rate = float(rate)
+
+    @property
+    def frequency(self) -> float | None:
+        """The modelled bus clock, Hz (None: transactions take no modelled time)."""
+        return self.bus_hz
+
+    # ---- chips and faults ----------------------------------------------------------------
+    def add(self, chip) -> None:
+        if chip.address in self.chips:
+            raise ValueError(f"two chips at address {chip.address:#04x}")
+        self.chips[chip.address] = chip
+
+    def chip(self, address: int):
+        """The emulated chip at ``address`` (KeyError if none)."""
+        return self.chips[address]
+
+    def fail_next(self, n: int = 1) -> None:
+        """Make the next ``n`` transactions fail with ``fault_errno`` (counted in ``stats.faults``)."""
+        with self._meta:
+            self._fail_next += n
+
+    def vanish(self, address: int, duration_s: float, **kw) -> None:
+        """The chip at ``address`` stops answering for ``duration_s`` s (see the chip's ``vanish``)."""
+        self.chips[address].vanish(duration_s, **kw)
+
+    # ---- busio.I2C -----------------------------------------------------------------------
+    def try_lock(self) -> bool:
+        """Take the bus if nobody holds it (not re-entrant, as busio's Lockable)."""
+        with self._meta:
+            if self._owner is not None:
+                return False
+            self._owner = threading.get_ident()
+            return True
+
+    def unlock(self) -> None:
+        with self._meta:
+            self._owner = None
+
+    def scan(self) -> list[int]:
+        """Addresses that acknowledge, in order (as ``i2cdetect`` shows them)."""
+        self._check()
+        return sorted(a for a, c in self.chips.items() if c.acks(self.clock()))
+
+    def writeto(self, address: int, buffer, *, start: int = 0, end: int | None = None, stop: bool = True) -> None:
+        data = bytes(memoryview(buffer)[start:end])
+        t0 = self._begin(address)
+        t_end = self._transfer(address, t0, 11 + 9 * len(data), general_ok=True)
+        if address == GENERAL_CALL:
+            if data[:1] == bytes((_RESET,)):
+                for chip in self.chips.values():
+                    chip.general_call_reset(t_end)
+        else:
+            self.chips[address].i2c_write(data, t_end)
+        self._finish(t_end)
+
+    def readfrom_into(self, address: int, buffer, *, start: int = 0, end: int | None = None, stop: bool = True) -> None:
+        view = memoryview(buffer)[start:end]
+        t0 = self._begin(address)
+        t_end = self._transfer(address, t0, 11 + 9 * len(view))
+        view[:] = self.chips[address].i2c_read(len(view), t0 + self._bits_ns(10))
+        self._finish(t_end)
+
+    def writeto_then_readfrom(self, address: int, buffer_out, buffer_in, *, out_start: int = 0,
+                              out_end: int | None = None, in_start: int = 0, in_end: int | None = None,
+                              stop: bool = False) -> None:
+        data = bytes(memoryview(buffer_out)[out_start:out_end])
+        view = memoryview(buffer_in)[in_start:in_end]
+        t0 = self._begin(address)
+        head = 1 + 9 + 9 * len(data) + 1 + 9            # S, address, data, Sr, address
+        t_end = self._transfer(address, t0, head + 9 * len(view) + 1)
+        chip = self.chips[address]
+        chip.i2c_write(data, t0 + self._bits_ns(head - 10))
+        view[:] = chip.i2c_read(len(view), t0 + self._bits_ns(head))
+        self._finish(t_end)
+
+    def deinit(self) -> None:
+        """Release the bus and stop the chips' ALERT/RDY threads; the chips' logs stay."""
+        self._closed = True
+        for chip in self.chips.values():
+            chip.close()
+
+    def __enter__(self) -> "EmulatedI2C":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.deinit()
+
+    # ---- the transaction path ------------------------------------------------------------
+    def _check(self) -> None:
+        if self._closed:
+            raise ValueError("the I2C bus has been deinitialized and can no longer be used")
+        if self.require_lock and self._owner != threading.get_ident():
+            raise RuntimeError("I2C transfer without holding the bus lock: call try_lock() first")
+
+    def _bits_ns(self, bits: int) -> int:
+        return 0 if self.bus_hz is None else round(bits * 1e9 / self.bus_hz)
+
+    def _begin(self, address: int) -> int:
+        """Checks; the transaction's start time on the modelled bus, ns."""
+        self._check()
+        now = self.clock()
+        with self._meta:
+            self.stats.transactions += 1
+            return max(now, self._free_ns) if self.bus_hz else now
+
+    def _transfer(self, address: int, t0: int, bits: int, general_ok: bool = False) -> int:
+        """Address phase, faults and bus time; returns the end time, ns. Raises the OSError the
+        Linux driver would: a NACK (nobody at the address), or an injected fault. The general
+        call (address 0) is acknowledged by every chip present, for a write only."""
+        if address == GENERAL_CALL:
+            present = general_ok and any(c.acks(t0) for c in self.chips.values())
+        else:
+            chip = self.chips.get(address)
+            present = chip is not None and chip.acks(t0 + self._bits_ns(10))
+        if not present:
+            t_end = self._charge(t0, 11)
+            with self._meta:
+                self.stats.nacks[address] = self.stats.nacks.get(address, 0) + 1
+            self._finish(t_end)
+            raise OSError(self.nack_errno, os.strerror(self.nack_errno))
+        t_end = self._charge(t0, bits)
+        with self._meta:
+            fail = self._fail_next > 0 or (self._fault_rate > 0 and self._rng.random() < self._fault_rate)
+            if fail:
+                self._fail_next = max(self._fail_next - 1, 0)
+                self.stats.faults += 1
+        if fail:
+            self._finish(t_end)
+            raise OSError(self.fault_errno, os.strerror(self.fault_errno))
+        return t_end
+
+    def _charge(self, t0: int, bits: int) -> int:
+        if not self.bus_hz:
+            return t0
+        t_end = t0 + self._bits_ns(bits)
+        with self._meta:
+            self._free_ns = t_end
+            self.stats.busy_s += bits / self.bus_hz
+        return t_end
+
+    def _finish(self, t_end: int) -> None:
+        """Wait out the modelled bus time once it is long enough to sleep accurately."""
+        if not self.bus_hz:
+            return
+        debt = t_end - self.clock()
+        if debt > self._overshoot_ns:
+            t = self.clock()
+            self._sleep((debt - self._overshoot_ns) / 1e9)
+            late = self.clock() - t - (debt - self._overshoot_ns)
+            self._overshoot_ns = min(max(int(0.8 * self._overshoot_ns + 0.2 * late), 0), 500_000)
