@@ -67,7 +67,8 @@ class Sampler:
 
     def health(self) -> dict:
         return {"frames": self.frames, "late_frames": self.late_frames,
-                "skipped_frames": self.skipped_frames, "bus_errors": self.bus_errors}
+                "skipped_frames": self.skipped_frames,
+                "bus_errors": self.bus_errors + getattr(self.source, "bus_errors", 0)}
 
     def _run(self) -> None:
         try:

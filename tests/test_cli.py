@@ -61,7 +61,7 @@ def test_report_console_summary(session, capsys):
     (["simulate", "--out", "X", "--duration", "abc"], 2, "expected a number"),
     (["report", "/no/such/session"], 1, "no such session folder: /no/such/session"),
     (["run", "--source", "replay", "--headless"], 2, "needs --session"),
-    (["run", "--source", "ads", "--headless"], 2, "not available yet"),
+    (["run", "--source", "ads", "--headless"], 1, "no I2C bus here"),          # not a Pi
     (["run", "--config", "/no/kit.toml", "--headless"], 1, "/no/kit.toml"),
     (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
 ])

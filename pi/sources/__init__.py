@@ -20,8 +20,10 @@ from analysis.errors import UsageError
 REGISTRY = {
     "sim": ("pi.sources.sim", "open_source"),
     "replay": ("pi.sources.replay", "open_source"),
+    "ads": ("pi.sources.ads", "open_source"),
+    "emulated": ("pi.sources.ads", "open_emulated"),
 }
-PLANNED = {"ads": "the ADS1x15 chips", "emulated": "the emulated ADS1x15 chip"}
+PLANNED: dict[str, str] = {}
 NAMES = ("sim", "emulated", "ads", "replay")
 
 

@@ -1,0 +1,167 @@
+"""The ads source: the kit's ADS1x15 chips, read through adafruit_ads1x15 on any busio.I2C.
+
+The library sets the chips up (it probes each address and knows the gain and data-rate codes)
+and converts register words to values; the read loop is ours, because the library's own
+single-shot read busy-polls a core at 100 % and its continuous mode reads the wrong input
+(shared/notes/hardware.md; reproduced by pi/emulator).
+
+Mode ``single`` (timed single-shot, all chips in parallel): for each input slot, start a
+conversion on every chip that uses that input, *sleep* through the conversion time (1/DR plus
+10 % oscillator tolerance and the 25 µs wake-up), confirm each chip's OS bit says done (waiting a
+little more if not: a slow oscillator must not give a stale result), then read every chip.
+A frame is the four slots in turn; ``input_offsets_s`` records when in the frame each sensor's
+conversion started.
+
+Build one from a kit and any bus object::
+
+    from pi.kit import load_kit
+    from pi.sources.ads import AdsSource
+    src = AdsSource(load_kit(), i2c)          # i2c: board.I2C() on a Pi, or pi.emulator.build_bus(kit)
+    t_s, values = src.read(10)                # 10 frames of ADC counts, in the kit's column order
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from analysis.errors import BusError, InsoleError
+
+MODES = ("single",)
+RETRIES = 3                    # a failed transaction is tried this many times more
+OS_POLL_S = 50e-6              # wait between OS-bit checks when a conversion runs long
+WAKE_S = 25e-6                 # single-shot power-up before a conversion starts (datasheet)
+OSC_TOLERANCE = 1.10           # the internal oscillator may run up to 10 % slow
+WARMUP_FRAMES = 6              # timed at start-up to set the frame rate
+
+
+def default_bus():
+    """``board.I2C()``: the Pi's I2C bus through Blinka (imported only here)."""
+    try:
+        import board
+        return board.I2C()
+    except Exception as e:     # not a Pi, I2C disabled, Blinka missing
+        raise InsoleError(f"no I2C bus here ({type(e).__name__}: {e}); "
+                          f"enable I2C (raspi-config) or use --source emulated") from e
+
+
+class AdsSource:
+    kind = "ads"
+    integer_values = True
+    own_clock = False
+
+    def __init__(self, kit, i2c=None, mode: str = "single"):
+        from adafruit_ads1x15 import ADS1015, ADS1115
+        from adafruit_ads1x15 import ads1x15 as lib
+
+        if mode not in MODES:
+            raise InsoleError(f"unknown ads mode {mode!r}; choose one of {', '.join(MODES)}")
+        self.mode = mode
+        self.kit = kit
+        self.layout = kit.layout
+        self.rate_hz = kit.rate_hz
+        self.i2c = i2c if i2c is not None else default_bus()
+        self.bus_errors = 0
+        self._lib = lib
+        cls = {"ADS1115": ADS1115, "ADS1015": ADS1015}
+        self.ads = {}
+        for chip in kit.chips:
+            try:
+                self.ads[chip.name] = cls[chip.type](self.i2c, gain=chip.gain, data_rate=chip.data_rate,
+                                                     address=chip.address)
+            except (ValueError, OSError) as e:
+                raise InsoleError(f"no {chip.type} answers at 0x{chip.address:02x} (chip {chip.name!r}): "
+                                  f"check its power, SDA/SCL and ADDR wiring ({e})") from e
+        # the frame plan: for each input slot, the chips converting it and the columns they fill
+        self.plan = []
+        for j in range(4):
+            jobs = []
+            for name, ads in self.ads.items():
+                cols = [i for i, s in enumerate(self.layout) if s.chip == name and s.input == j]
+                if cols:
+                    jobs.append((ads, self._config_word(ads, j), cols[0]))
+            if jobs:
+                wait = max(OSC_TOLERANCE / ads.data_rate for ads, _, _ in jobs) + WAKE_S
+                self.plan.append((jobs, wait))
+        self.input_offsets_s = self._nominal_offsets()
+        # the highest rate that is correct here: time a few frames (bus speed and software
+        # overhead differ from Pi to Pi) and keep 5 % in hand, never above the kit's rate
+        t0 = time.perf_counter()
+        self.read(WARMUP_FRAMES)
+        achievable = WARMUP_FRAMES / (time.perf_counter() - t0)
+        self.achievable_hz = round(achievable, 1)
+        self.rate_hz = min(float(kit.rate_hz), round(0.95 * achievable, 1))
+
+    def _config_word(self, ads, j: int) -> int:
+        """Start a single-shot conversion of single-ended input ``j`` (MUX 100 + j), comparator
+        off; gain and data-rate codes from the library."""
+        lib = self._lib
+        return (lib._ADS1X15_CONFIG_OS_SINGLE | ((4 + j) << lib._ADS1X15_CONFIG_MUX_OFFSET)
+                | lib._ADS1X15_CONFIG_GAIN[ads.gain] | lib.Mode.SINGLE
+                | ads.rate_config[ads.data_rate] | lib._ADS1X15_CONFIG_COMP_QUEUE[0])
+
+    def _nominal_offsets(self) -> list[float]:
+        offsets = [0.0] * len(self.layout)
+        t = 0.0
+        for jobs, wait in self.plan:
+            for _, _, col in jobs:
+                offsets[col] = round(t, 6)
+            t += wait
+        return offsets
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "mode": self.mode, "rate_hz": self.rate_hz,
+                "kit_rate_hz": self.kit.rate_hz, "achievable_hz": self.achievable_hz,
+                "input_offsets_s": dict(zip(self.layout.names, self.input_offsets_s)),
+                **self.kit.to_source_json()}
+
+    # -- transactions, retried -----------------------------------------------------------------
+    def _retry(self, fn, *args):
+        for attempt in range(RETRIES + 1):
+            try:
+                return fn(*args)
+            except OSError as e:
+                self.bus_errors += 1
+                if attempt == RETRIES:
+                    raise BusError(f"I2C transaction failed {RETRIES + 1} times: {e}") from e
+
+    def _frame(self, out: np.ndarray) -> None:
+        for jobs, wait in self.plan:
+            for ads, config, _ in jobs:
+                self._retry(ads._write_register, 1, config)
+            time.sleep(wait)
+            for ads, _, col in jobs:
+                tries = 0
+                while not self._retry(ads._read_register, 1) & 0x8000:   # OS bit: still converting
+                    tries += 1
+                    if tries > 100:
+                        raise BusError(f"chip at 0x{ads.i2c_device.device_address:02x} never finished a conversion")
+                    time.sleep(OS_POLL_S)
+                out[col] = ads._conversion_value(self._retry(ads._read_register, 0))
+
+    def read(self, n: int):
+        """``n`` frames: (None, (n, n_sensors) int array); the sampler stamps the frames."""
+        rows = np.zeros((n, len(self.layout)), dtype=np.int64)
+        for i in range(n):
+            self._frame(rows[i])
+        return None, rows
+
+    def close(self) -> None:
+        pass
+
+
+def open_source(kit=None, i2c=None, ads_mode: str = "single", **_ignored) -> AdsSource:
+    """The kit's chips on the Pi's I2C bus (or ``i2c``)."""
+    from pi.kit import load_kit
+    return AdsSource(kit or load_kit(), i2c, ads_mode)
+
+
+def open_emulated(kit=None, ads_mode: str = "single", sim_settings=None, **_ignored) -> AdsSource:
+    """The same stack, real driver included, against emulated chips fed by the simulated runner."""
+    from pi.emulator import build_bus
+    from pi.kit import load_kit
+    kit = kit or load_kit()
+    src = AdsSource(kit, build_bus(kit, sim_settings=sim_settings), ads_mode)
+    src.kind = "emulated"
+    return src
