@@ -28,7 +28,7 @@ import numpy as np
 
 from analysis.errors import BusError, InsoleError
 
-MODES = ("single",)
+MODES = ("single", "continuous")
 RETRIES = 3                    # a failed transaction is tried this many times more
 OS_POLL_S = 50e-6              # wait between OS-bit checks when a conversion runs long
 WAKE_S = 25e-6                 # single-shot power-up before a conversion starts (datasheet)
@@ -51,10 +51,12 @@ class AdsSource:
     integer_values = True
     own_clock = False
 
-    def __init__(self, kit, i2c=None, mode: str = "single"):
+    def __init__(self, kit, i2c=None, mode: str | None = None, pin_factory=None):
         from adafruit_ads1x15 import ADS1015, ADS1115
         from adafruit_ads1x15 import ads1x15 as lib
 
+        if mode is None:      # continuous + ALERT/RDY where every chip has its pin wired
+            mode = "continuous" if all(c.alert_pin is not None for c in kit.chips) else "single"
         if mode not in MODES:
             raise InsoleError(f"unknown ads mode {mode!r}; choose one of {', '.join(MODES)}")
         self.mode = mode
@@ -85,6 +87,10 @@ class AdsSource:
                 wait = max(OSC_TOLERANCE / ads.data_rate for ads, _, _ in jobs) + WAKE_S
                 self.plan.append((jobs, wait))
         self.input_offsets_s = self._nominal_offsets()
+        self.reader = None
+        if mode == "continuous":
+            self._start_continuous(pin_factory)
+            return
         # the highest rate that is correct here: time a few frames (bus speed and software
         # overhead differ from Pi to Pi) and keep 5 % in hand, never above the kit's rate
         t0 = time.perf_counter()
@@ -92,6 +98,55 @@ class AdsSource:
         achievable = WARMUP_FRAMES / (time.perf_counter() - t0)
         self.achievable_hz = round(achievable, 1)
         self.rate_hz = min(float(kit.rate_hz), round(0.95 * achievable, 1))
+
+    # -- continuous + ALERT/RDY ---------------------------------------------------------------
+    paced = property(lambda self: self.reader is not None)
+
+    def _start_continuous(self, pin_factory) -> None:
+        from pi.sources.ads_ready import ReadyReader
+        missing = [c.name for c in self.kit.chips if c.alert_pin is None]
+        if missing:
+            raise InsoleError(f"continuous mode needs each chip's ALERT/RDY wired to a GPIO; "
+                              f"no alert_pin for chip {', '.join(missing)}")
+        specs, pins = [], []
+        for chip in self.kit.chips:
+            sensors = sorted((s.input, i) for i, s in enumerate(self.layout) if s.chip == chip.name)
+            if sensors:
+                specs.append((self.ads[chip.name], self._lib, [j for j, _ in sensors], [i for _, i in sensors]))
+                pins.append(chip.alert_pin)
+        self.reader = ReadyReader(specs, len(self.layout), pins, pin_factory)
+        self.reader.start()
+        # the chips set the pace: measure it (oscillators differ by up to 10 %)
+        self.read_paced(1.0)
+        t0 = time.monotonic()
+        got = 0
+        while got < WARMUP_FRAMES * 3:
+            got += len(self.read_paced(1.0)[0])
+        self.achievable_hz = round(got / (time.monotonic() - t0), 1)
+        self.rate_hz = self.achievable_hz
+        self.input_offsets_s = [round(slot / self.ads[s.chip].data_rate, 6) for s in self.layout
+                                for slot in [sorted(x.input for x in self.layout if x.chip == s.chip).index(s.input)]]
+
+    def read_paced(self, timeout_s: float):
+        """Continuous mode: the frames completed so far, waiting up to ``timeout_s`` for the
+        first. Returns (monotonic ns stamps, (n, n_sensors) counts)."""
+        import queue as _q
+        try:
+            first = self.reader.frames.get(timeout=timeout_s)
+        except _q.Empty:
+            raise BusError(f"no conversion-ready pulses for {timeout_s:g} s: check the ALERT/RDY "
+                           f"wiring and pull-ups (GPIO {', '.join(str(c.alert_pin) for c in self.kit.chips)})")
+        items = [first]
+        while True:
+            try:
+                items.append(self.reader.frames.get_nowait())
+            except _q.Empty:
+                break
+        return [t for t, _ in items], np.array([r for _, r in items])
+
+    @property
+    def skipped_frames(self) -> int:
+        return self.reader.skipped + sum(s.resyncs for s in self.reader.streams) if self.reader else 0
 
     def _config_word(self, ads, j: int) -> int:
         """Start a single-shot conversion of single-ended input ``j`` (MUX 100 + j), comparator
@@ -142,26 +197,39 @@ class AdsSource:
 
     def read(self, n: int):
         """``n`` frames: (None, (n, n_sensors) int array); the sampler stamps the frames."""
+        if self.reader is not None:
+            rows = []
+            while len(rows) < n:
+                rows.extend(self.read_paced(1.0)[1])
+            return None, np.array(rows[:n])
         rows = np.zeros((n, len(self.layout)), dtype=np.int64)
         for i in range(n):
             self._frame(rows[i])
         return None, rows
 
+    @property
+    def bus_errors_total(self) -> int:
+        return self.bus_errors + (self.reader.bus_errors if self.reader else 0)
+
     def close(self) -> None:
-        pass
+        if self.reader is not None:
+            self.reader.close()
 
 
-def open_source(kit=None, i2c=None, ads_mode: str = "single", **_ignored) -> AdsSource:
+def open_source(kit=None, i2c=None, ads_mode: str | None = None, **_ignored) -> AdsSource:
     """The kit's chips on the Pi's I2C bus (or ``i2c``)."""
     from pi.kit import load_kit
     return AdsSource(kit or load_kit(), i2c, ads_mode)
 
 
-def open_emulated(kit=None, ads_mode: str = "single", sim_settings=None, **_ignored) -> AdsSource:
-    """The same stack, real driver included, against emulated chips fed by the simulated runner."""
+def open_emulated(kit=None, ads_mode: str | None = None, sim_settings=None, **_ignored) -> AdsSource:
+    """The same stack, real driver included, against emulated chips fed by the simulated runner
+    (their ALERT/RDY lines on gpiozero mock pins)."""
+    from gpiozero.pins.mock import MockFactory
     from pi.emulator import build_bus
     from pi.kit import load_kit
     kit = kit or load_kit()
-    src = AdsSource(kit, build_bus(kit, sim_settings=sim_settings), ads_mode)
+    pins = MockFactory()
+    src = AdsSource(kit, build_bus(kit, sim_settings=sim_settings, pin_factory=pins), ads_mode, pin_factory=pins)
     src.kind = "emulated"
     return src
