@@ -13,8 +13,10 @@ line stays until the conversion register is read.
 
 The chip queues level changes with their chip time; :class:`AlertDriver` delivers them from a
 thread of its own at (about) that time, so a gpiozero edge callback runs as it would on a Pi:
-in a background thread, ~0.1 ms after the conversion ended (the thread's wake-up latency). The
-8 µs pulse is delivered as two edges back to back (no sleep can be that short).
+in a background thread, ~0.1 ms after the conversion ended (the thread's wake-up latency, more
+on a loaded machine). The 8 µs pulse is delivered as two edges back to back (no sleep can be
+that short). On a :class:`ChipAlertPin` each edge carries the time the chip changed the line,
+as the kernel's GPIO event timestamp does on a Pi (lgpio), not the time the thread got to it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from __future__ import annotations
 import threading
 from collections import deque
 from typing import Callable
+
+from gpiozero.pins.mock import MockPin
 
 PULSE_NS = 8_000            # width of the conversion-ready pulse in continuous mode
 _DUE_NS = 50_000            # changes due this soon are delivered now: a sleep cannot be shorter
@@ -32,13 +36,42 @@ def _signed(word: int) -> int:
     return word - 0x10000 if word & 0x8000 else word
 
 
-def level_setter(pin) -> Callable[[bool], None]:
-    """A callable(high: bool) driving ``pin``: a gpiozero MockPin (drive_high/drive_low), or a
-    callable taking the level itself."""
+class ChipAlertPin(MockPin):
+    """A gpiozero mock pin whose edges are stamped with the time the chip drove them.
+
+    gpiozero hands a pin's ``when_changed`` callback the edge time ("ticks"); a plain MockPin
+    stamps it when it is driven, which in an emulator can be long after the chip's edge on a
+    busy machine. Create the pin with ``factory.pin(n, pin_class=ChipAlertPin)`` before anything
+    else claims it (:func:`pi.emulator.build_bus` does).
+    """
+
+    _edge_s: float | None = None
+
+    def drive_at(self, high: bool, t_s: float) -> None:
+        """Drive the line to ``high`` as of ``t_s`` (MockFactory ticks: ``time.monotonic()``)."""
+        self._edge_s = t_s
+        try:
+            self.drive_high() if high else self.drive_low()
+        finally:
+            self._edge_s = None
+
+    def _change_state(self, value):
+        changed = super()._change_state(value)
+        if changed and self._edge_s is not None:
+            self._last_change = self._edge_s        # what gpiozero passes on as the edge's ticks
+        return changed
+
+
+def level_setter(pin) -> Callable[[bool, int], None]:
+    """A callable(high: bool, t_ns: int) driving ``pin``: a :class:`ChipAlertPin` (stamped with
+    the chip's time ``t_ns``), another gpiozero MockPin (drive_high/drive_low), or a callable
+    taking the level itself."""
+    if isinstance(pin, ChipAlertPin):
+        return lambda high, t_ns: pin.drive_at(high, t_ns / 1e9)
     if hasattr(pin, "drive_high") and hasattr(pin, "drive_low"):
-        return lambda high: pin.drive_high() if high else pin.drive_low()
+        return lambda high, t_ns: pin.drive_high() if high else pin.drive_low()
     if callable(pin):
-        return pin
+        return lambda high, t_ns: pin(high)
     raise TypeError(f"alert: expected a gpiozero MockPin or a callable(level), got {pin!r}")
 
 
@@ -105,7 +138,7 @@ class AlertDriver:
         self._thread = threading.Thread(target=self._run, name=f"alert-{chip.name}", daemon=True)
 
     def start(self) -> None:
-        self._deliver(True)
+        self._deliver(True, self._chip.clock())
         self._thread.start()
 
     def queue(self, t_ns: int, high: bool) -> None:
@@ -123,13 +156,13 @@ class AlertDriver:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=1.0)
 
-    def _deliver(self, high: bool) -> None:
+    def _deliver(self, high: bool, t_ns: int) -> None:
         if high == self.level:
             return
         self.level = high
         self.changes += 1
         try:
-            self._set(high)
+            self._set(high, t_ns)
         except Exception as e:                  # a faulty callback must not stop the line
             self.error = e
 
@@ -145,8 +178,8 @@ class AlertDriver:
                     due.append(self._queue.popleft())
                 pending = [self._queue[0][0]] if self._queue else []
                 nxt = chip.next_event_ns()
-            for _, high in due:                     # outside the chip lock: a callback may
-                self._deliver(high)                 # read the chip over the bus
+            for t_ns, high in due:                  # outside the chip lock: a callback may
+                self._deliver(high, t_ns)           # read the chip over the bus
             times = pending + ([nxt] if nxt is not None else [])
             wait_s = _IDLE_WAIT_S if not times else (min(times) - chip.clock()) / 1e9
             if wait_s > 0:

@@ -27,6 +27,7 @@ import numpy as np
 from pi.simulator import SimSettings, SimulatedRunner
 
 from .ads1x15 import CHIP_TYPES
+from .alert import ChipAlertPin
 from .bus import EmulatedI2C
 
 _CHUNK_S = 0.1              # runner frames read at a time, s
@@ -91,6 +92,15 @@ class RunnerInputs:
         return self.volts(column, t_s) / self._volts_per_count[column]
 
 
+def _alert_pin(factory, number: int):
+    """The pin a chip drives: a :class:`ChipAlertPin` on a MockFactory (edges stamped with the
+    chip's time), whatever the factory gives otherwise."""
+    from gpiozero.pins.mock import MockFactory
+    if isinstance(factory, MockFactory):
+        return factory.pin(number, pin_class=ChipAlertPin)
+    return factory.pin(number)
+
+
 def build_bus(kit, *, inputs: RunnerInputs | None = None, sim_settings: SimSettings | None = None,
               sim_rate_hz: float = 1000.0, bus_hz: float | None = None, fault_rate: float = 0.0,
               seed: int = 0, osc_error: float | dict = 0.0, noise_lsb: float = 0.0, pin_factory=None,
@@ -100,7 +110,7 @@ def build_bus(kit, *, inputs: RunnerInputs | None = None, sim_settings: SimSetti
     The inputs come from ``inputs`` or a new :class:`RunnerInputs` (``sim_settings``,
     ``sim_rate_hz``); ``osc_error`` is one fraction for all chips or a dict chip name → fraction;
     with a gpiozero ``pin_factory`` (e.g. ``MockFactory()``) each chip with an ``alert_pin``
-    drives that pin (``pin_factory.pin(n)``) as its ALERT/RDY line. The bus keeps ``inputs``,
+    drives that pin (a :class:`ChipAlertPin` on a MockFactory) as its ALERT/RDY line. The bus keeps ``inputs``,
     ``epoch_ns`` (clock time of the simulated t = 0) and ``names`` (chip name → address).
     Other options (``require_lock``, ``nack_errno``, …) go to :class:`EmulatedI2C`.
     """
@@ -108,7 +118,7 @@ def build_bus(kit, *, inputs: RunnerInputs | None = None, sim_settings: SimSetti
     bus = EmulatedI2C(bus_hz=bus_hz, fault_rate=fault_rate, seed=seed, clock=clock, **bus_options)
     for i, c in enumerate(kit.chips):
         err = osc_error.get(c.name, 0.0) if isinstance(osc_error, dict) else osc_error
-        alert = pin_factory.pin(c.alert_pin) if pin_factory is not None and c.alert_pin is not None else None
+        alert = _alert_pin(pin_factory, c.alert_pin) if pin_factory is not None and c.alert_pin is not None else None
         chip = CHIP_TYPES[c.type](c.address, [inputs.input(c.name, k) for k in range(4)], osc_error=err,
                                   noise_lsb=noise_lsb, seed=seed + 1 + i, alert=alert,
                                   epoch_ns=inputs.epoch_ns, clock=clock, name=c.name)

@@ -69,12 +69,16 @@ class AdsSource:
         cls = {"ADS1115": ADS1115, "ADS1015": ADS1015}
         self.ads = {}
         for chip in kit.chips:
-            try:
-                self.ads[chip.name] = cls[chip.type](self.i2c, gain=chip.gain, data_rate=chip.data_rate,
-                                                     address=chip.address)
-            except (ValueError, OSError) as e:
-                raise InsoleError(f"no {chip.type} answers at 0x{chip.address:02x} (chip {chip.name!r}): "
-                                  f"check its power, SDA/SCL and ADDR wiring ({e})") from e
+            for attempt in range(RETRIES + 1):     # the library probes the address: a glitch is no absence
+                try:
+                    self.ads[chip.name] = cls[chip.type](self.i2c, gain=chip.gain, data_rate=chip.data_rate,
+                                                         address=chip.address)
+                    break
+                except (ValueError, OSError) as e:
+                    self.bus_errors += 1
+                    if attempt == RETRIES:
+                        raise InsoleError(f"no {chip.type} answers at 0x{chip.address:02x} (chip {chip.name!r}): "
+                                          f"check its power, SDA/SCL and ADDR wiring ({e})") from e
         # the frame plan: for each input slot, the chips converting it and the columns they fill
         self.plan = []
         for j in range(4):
@@ -112,31 +116,33 @@ class AdsSource:
         for chip in self.kit.chips:
             sensors = sorted((s.input, i) for i, s in enumerate(self.layout) if s.chip == chip.name)
             if sensors:
-                specs.append((self.ads[chip.name], self._lib, [j for j, _ in sensors], [i for _, i in sensors]))
+                specs.append((self.ads[chip.name], self._lib, [j for j, _ in sensors], [i for _, i in sensors],
+                              chip.name))
                 pins.append(chip.alert_pin)
         self.reader = ReadyReader(specs, len(self.layout), pins, pin_factory)
-        self.reader.start()
+        try:
+            self.reader.start()
+        except OSError as e:
+            self.close()
+            raise BusError(f"a chip stopped answering while being set up ({e}); check the I2C wiring") from e
         # the chips set the pace: measure it (oscillators differ by up to 10 %)
-        self.read_paced(1.0)
-        t0 = time.monotonic()
-        got = 0
-        while got < WARMUP_FRAMES * 3:
-            got += len(self.read_paced(1.0)[0])
-        self.achievable_hz = round(got / (time.monotonic() - t0), 1)
+        stamps = []
+        while len(stamps) < WARMUP_FRAMES * 4:
+            stamps += self._first_frames(1.0)[0]
+        # frames lost to a late pulse show as longer intervals: the typical one is the chips' pace
+        self.achievable_hz = round(1e9 / float(np.median(np.diff(stamps))), 1)
         self.rate_hz = self.achievable_hz
         self.input_offsets_s = [round(slot / self.ads[s.chip].data_rate, 6) for s in self.layout
                                 for slot in [sorted(x.input for x in self.layout if x.chip == s.chip).index(s.input)]]
 
     def read_paced(self, timeout_s: float):
         """Continuous mode: the frames completed so far, waiting up to ``timeout_s`` for the
-        first. Returns (monotonic ns stamps, (n, n_sensors) counts)."""
+        first. Returns (monotonic ns stamps, (n, n_sensors) counts); both empty if none came."""
         import queue as _q
         try:
-            first = self.reader.frames.get(timeout=timeout_s)
+            items = [self.reader.frames.get(timeout=timeout_s)]
         except _q.Empty:
-            raise BusError(f"no conversion-ready pulses for {timeout_s:g} s: check the ALERT/RDY "
-                           f"wiring and pull-ups (GPIO {', '.join(str(c.alert_pin) for c in self.kit.chips)})")
-        items = [first]
+            return [], np.zeros((0, len(self.layout)), dtype=np.int64)
         while True:
             try:
                 items.append(self.reader.frames.get_nowait())
@@ -144,9 +150,21 @@ class AdsSource:
                 break
         return [t for t, _ in items], np.array([r for _, r in items])
 
-    @property
-    def skipped_frames(self) -> int:
-        return self.reader.skipped + sum(s.resyncs for s in self.reader.streams) if self.reader else 0
+    def _first_frames(self, timeout_s: float):
+        stamps, rows = self.read_paced(timeout_s)
+        if not stamps:
+            self.close()
+            raise BusError(f"no frames from the chips for {timeout_s:g} s: check the ALERT/RDY wiring "
+                           f"and pull-ups (GPIO {', '.join(str(c.alert_pin) for c in self.kit.chips)})")
+        return stamps, rows
+
+    def maintain(self) -> list[str]:
+        """Continuous mode: set up again any chip that stopped answering or pulsing (called by
+        the sampler between reads); returns the names of the chips still missing."""
+        self.missing_chips = self.reader.maintain() if self.reader is not None else []
+        return self.missing_chips
+
+    missing_chips: list[str] = []
 
     def _config_word(self, ads, j: int) -> int:
         """Start a single-shot conversion of single-ended input ``j`` (MUX 100 + j), comparator
@@ -200,7 +218,7 @@ class AdsSource:
         if self.reader is not None:
             rows = []
             while len(rows) < n:
-                rows.extend(self.read_paced(1.0)[1])
+                rows.extend(self._first_frames(1.0)[1])
             return None, np.array(rows[:n])
         rows = np.zeros((n, len(self.layout)), dtype=np.int64)
         for i in range(n):
