@@ -258,6 +258,7 @@ class ContactTracker:
         self.last_t_s = float('nan')     # time of the newest frame
         self.warm = False                # zero and noise estimated from the first frames
         self.done = 0                    # frames the state machine has processed
+        self.floor = 0                   # first frame after the last gap: onsets are not sought before it
 
     # ring access by global frame index -------------------------------------------------------
     def _get(self, g0: int, g1: int):
@@ -350,7 +351,7 @@ class ContactTracker:
     def _onset(self, k: int) -> None:
         lv = self.levels
         start, partial, t_on, self.baseline, self.total_baseline = _locate_onset(
-            k, self.n - self._cap + 1, self.last_end, self._get, lv, self.p, self.fr,
+            k, max(self.n - self._cap + 1, self.floor), self.last_end, self._get, lv, self.p, self.fr,
             self.baseline, self.total_baseline)
         self.open_contact = Contact(start=start, detect=k, end=-1, t_on_s=t_on, t_off_s=float("nan"),
                                     on_n=lv.on, off_n=lv.off, baseline_n=self.baseline.copy(),
@@ -367,6 +368,14 @@ class ContactTracker:
         self.open_contact = None
         self.state = self.OFF
         return c
+
+    def gap(self) -> list[Contact]:
+        """Frames were lost here (the next ones come after a gap): a contact that has ended is
+        finalised, one still on the ground ends partial, and a contact after the gap is never
+        timed from frames before it (if the foot is already down, it is partial)."""
+        out = self.finish()
+        self.floor = self.n
+        return out
 
     def finish(self) -> list[Contact]:
         """End of the stream: a contact that has ended (merge window cut short) is finalised;

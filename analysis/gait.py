@@ -38,6 +38,25 @@ class Verdict:
     first_region: str | None
 
 
+GAP_PERIODS = 3.0    # a step in time this many frame periods long is a gap (frames were lost)…
+GAP_MIN_S = 0.05     # …and at least this long: a few frames missing do not break a contact or a step
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Frames were lost before ``t_on_s`` (s): nothing is measured across it (no contact, step or
+    flight time spans it)."""
+
+    t_on_s: float
+    foot: str | None = None
+
+
+def gap_starts(t_s: np.ndarray, rate_hz: float) -> np.ndarray:
+    """Indices i where frame i follows a gap: ``t_s[i] - t_s[i-1]`` of ``GAP_PERIODS`` periods
+    and ``GAP_MIN_S`` or more."""
+    return np.flatnonzero(np.diff(t_s) >= max(GAP_PERIODS / rate_hz, GAP_MIN_S)) + 1
+
+
 def is_landing(c: Contact, params: GaitParams) -> bool:
     return not c.partial and c.contact_ms >= params.contact.min_contact_ms
 
@@ -64,6 +83,7 @@ class StreamingGait:
         self.calibrate = Calibrator([s.calibration for s in layout])
         self.feet = [_Foot(f, layout.index[f], layout, rate_hz, params) for f in layout.feet]
         self._decide_after_s = max(params.contact.min_contact_ms, params.strike.flat_window_ms) / 1000.0
+        self._last_t: float | None = None
 
     def push(self, t_s: np.ndarray, values: np.ndarray) -> list:
         t_s = np.asarray(t_s, dtype=float)
@@ -71,14 +91,26 @@ class StreamingGait:
             return []
         forces = self.calibrate(np.asarray(values).reshape(len(t_s), -1))
         events: list = []
+        prev = np.array([self._last_t]) if self._last_t is not None else t_s[:0]
+        cuts = gap_starts(np.concatenate([prev, t_s]), self.rate_hz) - len(prev)
+        self._last_t = float(t_s[-1])
         # a contact's frames are read from the trackers' rings when it completes, so a block
         # must not be longer than the rings keep
         step = self.feet[0].tracker.fr.horizon if self.feet else len(t_s)
-        if len(t_s) <= step:
-            return self._push(t_s, forces)
-        for a in range(0, len(t_s), step):
-            events.extend(self._push(t_s[a:a + step], forces[a:a + step]))
+        bounds = [0, *cuts.tolist(), len(t_s)]
+        for a0, a1 in zip(bounds[:-1], bounds[1:]):
+            if a0 in cuts:
+                events.extend(self._gap(float(t_s[a0])))
+            for a in range(a0, a1, step):
+                events.extend(self._push(t_s[a:min(a + step, a1)], forces[a:min(a + step, a1)]))
         return events
+
+    def _gap(self, t_resume_s: float) -> list:
+        events: list = []
+        for ft in self.feet:
+            for c in ft.tracker.gap():
+                events.extend(self._finished(ft, c))
+        return events + [Gap(t_resume_s)]
 
     def _push(self, t_s: np.ndarray, forces: np.ndarray) -> list:
         events: list = []
@@ -141,9 +173,17 @@ def analyse(t_s: np.ndarray, values: np.ndarray, layout: Layout, rate_hz: float 
             out.extend(landing_features_batch(t_s, f, landings, layout.x[idx], layout.y[idx], foot,
                                               body_mass_kg, params))
     out.sort(key=lambda l: l.t_on_s)
+    # frames lost (gaps): no landing is measured across one, nor a flight (as live: StreamingGait)
+    resume = t_s[gap_starts(t_s, rate_hz)]
+    if resume.size:
+        stop = t_s[gap_starts(t_s, rate_hz) - 1]
+        out = [l for l in out if not np.any((l.t_on_s <= stop) & (l.t_off_s >= stop))
+               and not np.any(np.isclose(l.t_on_s, resume))]
     two = len(layout.feet) == 2
     last: dict[str, Landing] = {}
     for l in out:
+        if resume.size and last and np.any((resume > max(x.t_on_s for x in last.values())) & (resume <= l.t_on_s)):
+            last = {}
         other = "right" if l.foot == "left" else "left"
         l.flight_ms = flight_ms_before(l, last.get(other) if two else None, None if two else last.get(l.foot))
         last[l.foot] = l

@@ -33,14 +33,25 @@ def _median(values) -> float | None:
     return round(float(np.median(v)), 1) if v else None
 
 
-def stride_times(t_on: np.ndarray) -> np.ndarray:
-    """Stride times (s) of one foot from its sorted initial contacts, pauses left out."""
-    d = np.diff(np.sort(np.asarray(t_on, dtype=float)))
-    return d[(d > 0) & (d < MAX_STRIDE_S)]
+def _spans_break(t0, t1, breaks) -> np.ndarray:
+    """Whether each interval (t0, t1] holds one of ``breaks`` (times frames resumed after a gap)."""
+    b = np.asarray(list(breaks), dtype=float)
+    if not b.size:
+        return np.zeros(np.shape(t0), dtype=bool)
+    return ((b[None, :] > np.asarray(t0)[:, None]) & (b[None, :] <= np.asarray(t1)[:, None])).any(axis=1)
 
 
-def cadence_of_foot(t_on) -> float | None:
-    s = stride_times(t_on)
+def stride_times(t_on: np.ndarray, breaks=()) -> np.ndarray:
+    """Stride times (s) of one foot from its sorted initial contacts, pauses and strides across
+    a gap in the frames (``breaks``: the times frames resumed) left out."""
+    t = np.sort(np.asarray(t_on, dtype=float))
+    d = np.diff(t)
+    keep = (d > 0) & (d < MAX_STRIDE_S) & ~_spans_break(t[:-1], t[1:], breaks)
+    return d[keep]
+
+
+def cadence_of_foot(t_on, breaks=()) -> float | None:
+    s = stride_times(t_on, breaks)
     return round(120.0 / float(np.median(s)), 1) if s.size else None
 
 
@@ -63,8 +74,9 @@ def flight_ms_before(landing, prev_other, prev_same) -> float | None:
     return None
 
 
-def flight_times_ms(landings: list, feet: Iterable[str]) -> dict[str, list[float]]:
-    """Flight time before each landing, per foot, in time order (see :func:`flight_ms_before`)."""
+def flight_times_ms(landings: list, feet: Iterable[str], breaks=()) -> dict[str, list[float]]:
+    """Flight time before each landing, per foot, in time order (see :func:`flight_ms_before`);
+    none is timed across a gap in the frames (``breaks``)."""
     feet = list(feet)
     two = len(feet) == 2
     out: dict[str, list[float]] = {f: [] for f in feet}
@@ -73,6 +85,8 @@ def flight_times_ms(landings: list, feet: Iterable[str]) -> dict[str, list[float
         f = _get(l, "foot")
         if f not in out:
             continue
+        if last and _spans_break([max(_get(x, "t_on_s") for x in last.values())], [_get(l, "t_on_s")], breaks)[0]:
+            last = {}
         other = next((g for g in feet if g != f), None)
         fl = flight_ms_before(l, last.get(other) if two else None, None if two else last.get(f))
         if fl is not None:
@@ -95,19 +109,22 @@ def _block(landings: list, flights: list[float], cadence: float | None) -> dict[
     }
 
 
-def summarise(landings: list, feet: Iterable[str], health: Mapping | None = None) -> dict[str, Any]:
+def summarise(landings: list, feet: Iterable[str], health: Mapping | None = None,
+              breaks: Iterable[float] = ()) -> dict[str, Any]:
     """Contract 3: the session figures, overall and per foot.
 
     ``landings``: Landing objects or dicts with ``foot``, ``t_on_s``, ``t_off_s``,
-    ``contact_ms``, ``strike``, ``strike_index``. ``feet``: the instrumented feet.
+    ``contact_ms``, ``strike``, ``strike_index``. ``feet``: the instrumented feet. ``breaks``:
+    times (s) at which frames resumed after a gap; no stride or flight is timed across one.
     """
     feet = list(feet)
-    flights = flight_times_ms(landings, feet)
+    breaks = list(breaks)
+    flights = flight_times_ms(landings, feet, breaks)
     per_foot = {}
     cadences = []
     for f in feet:
         mine = [l for l in landings if _get(l, "foot") == f]
-        cad = cadence_of_foot([_get(l, "t_on_s") for l in mine])
+        cad = cadence_of_foot([_get(l, "t_on_s") for l in mine], breaks)
         if cad is not None:
             cadences.append(cad)
         per_foot[f] = _block(mine, flights[f], cad)

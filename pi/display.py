@@ -260,6 +260,8 @@ def health_text(h: Health, before: Health | None = None) -> Text:
         text.append(str(value), "bold red" if grew else ("yellow" if value else "green"))
         if grew:
             text.append(f" +{value - (getattr(before, attr) or 0)}", "bold red")
+    for chip in h.chips_missing:
+        text.append(f"  CHIP {chip.upper()} NOT ANSWERING", "bold red reverse")
     return text
 
 

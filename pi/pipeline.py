@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from analysis.gait import Landing, StreamingGait, Verdict
+from analysis.gait import Gap, Landing, StreamingGait, Verdict
 from analysis.layout import Layout
 from analysis.session import SessionWriter
 from analysis.summary import cadence_of_foot, flight_ms_before, summarise
@@ -51,6 +51,7 @@ class Pipeline:
         self.verdicts: deque[LandingView] = deque(maxlen=10)
         self.strikes_recent: deque[str] = deque(maxlen=RECENT)
         self.n_verdicts = 0
+        self.breaks: list[float] = []            # times frames resumed after a gap
         self.frames = 0
         self.last_t_s = 0.0
 
@@ -71,6 +72,11 @@ class Pipeline:
 
     def _handle(self, events) -> None:
         for ev in events:
+            if isinstance(ev, Gap):             # frames lost: no step or flight is timed across it
+                for fs in self.feet.values():
+                    fs.recent.clear()
+                self.breaks.append(ev.t_on_s)
+                continue
             fs = self.feet[ev.foot]
             if isinstance(ev, Verdict):
                 fs.last_verdict = ev
@@ -142,7 +148,7 @@ class Pipeline:
             notice=notice, stopping=stopping, recent=tuple(self.verdicts))
 
     def summary(self, health: dict | None = None) -> dict:
-        return summarise(self.landings, self.layout.feet, health)
+        return summarise(self.landings, self.layout.feet, health, self.breaks)
 
 
 def _pct(strikes: list[str]) -> float | None:

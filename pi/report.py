@@ -10,7 +10,7 @@ import json
 import sys
 
 from analysis.errors import UsageError
-from analysis.gait import analyse
+from analysis.gait import analyse, gap_starts
 from analysis.session import read_session
 from analysis.summary import STRIKES, summarise
 
@@ -19,7 +19,8 @@ def report(session_dir) -> tuple[dict, object]:
     """(contract-3 summary, the Session) of a session folder, re-analysed from its samples."""
     s = read_session(session_dir)
     landings = analyse(s.t_s, s.values, s.layout, s.rate_hz, s.body_mass_kg)
-    summary = summarise(landings, s.layout.feet, s.meta.get("health"))
+    breaks = s.t_s[gap_starts(s.t_s, s.rate_hz)] if len(s.t_s) > 1 else []
+    summary = summarise(landings, s.layout.feet, s.meta.get("health"), breaks)
     return summary, s
 
 

@@ -95,7 +95,9 @@ class _Processor(threading.Thread):
             self.error = e
 
 
-def run_main(args) -> int:
+def run_main(args, source=None) -> int:
+    """``insole run``; ``source`` replaces the one the arguments name (a source built in Python,
+    e.g. an :class:`~pi.sources.ads.AdsSource` on a bus of your own)."""
     # The sampler shares the interpreter with the display and the processor. By default a
     # thread waiting for the GIL may wait 5 ms, a whole frame at 200 frames/s; a short switch
     # interval lets the sampler in on time (measured: bench/sampler_timing.py).
@@ -103,7 +105,7 @@ def run_main(args) -> int:
     kit = load_kit(args.config)
     if args.source != "replay" and args.session:
         raise UsageError("--session only goes with --source replay")
-    src, notice = open_run_source(args, kit)
+    src, notice = (source, None) if source is not None else open_run_source(args, kit)
     # a replay analyses like its recording: the subject is the recorded one, not the kit's
     body_mass = src.session.body_mass_kg if src.kind == "replay" else kit.body_mass_kg
     folder = new_session_folder(Path(args.out))
@@ -135,13 +137,14 @@ def run_main(args) -> int:
     def health(stopping=False) -> Health:
         h = sampler.health()
         # measured against the pace asked for (a replay at 4x runs at four times the recording)
-        return Health(rate_hz_nominal=sampler.pace_hz, rate_hz_achieved=sampler.achieved_hz(), **h)
+        return Health(rate_hz_nominal=sampler.pace_hz, rate_hz_achieved=sampler.achieved_hz(),
+                      chips_missing=tuple(sampler.missing), **h)
 
     def publish(stopping=False):
         """Called on the processor thread (which owns the writer), and once at the end."""
         current["snap"] = pipe.snapshot(src.kind, str(folder), time.monotonic() - started, health(),
                                         notice=notice, stopping=stopping)
-        writer.update_meta(health=sampler.health())     # on disk at the next fsync
+        writer.update_meta(health=sampler.health(), gaps=list(sampler.gaps))   # on disk at the next fsync
 
     publish()
     proc = _Processor(q, pipe, publish, kit_io)
@@ -172,11 +175,12 @@ def run_main(args) -> int:
     def close_session():
         pipe.finish()
         publish(stopping=True)
-        writer.close(health=sampler.health(), ended_at=utc_now_iso(), duration_s=round(pipe.last_t_s, 6))
+        writer.close(health=sampler.health(), gaps=list(sampler.gaps), ended_at=utc_now_iso(), duration_s=round(pipe.last_t_s, 6))
 
     for step in (sampler.stop,
                  lambda: sampler.join() if sampler.started else None,
                  lambda: proc.join() if proc.is_alive() or proc.ident else None,
+                 lambda: src.close() if hasattr(src, "close") else None,    # the chips stop converting
                  close_session,
                  lambda: display.stop() if display is not None else None,
                  lambda: (kit_io.logging(False), kit_io.close()) if kit_io is not None else None):

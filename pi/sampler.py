@@ -11,6 +11,16 @@ Health: a frame taken more than half a period after its deadline is *late*; when
 falls a whole period or more behind, those deadlines are *skipped* (not read late in a burst,
 which would bunch frames up) and counted. A source of recorded frames (a replay,
 ``drops_late_frames = False``) is never skipped: the loop catches up, counting the frames late.
+
+A *paced* source (the chips in continuous mode, their ALERT/RDY pulses setting the pace) stamps
+its own frames: the loop collects them, and a break of 1.5 frame periods or more counts the
+frames it lost as skipped.
+
+Bus trouble never ends the run. The source retries each transaction; when a chip still does not
+answer, the loop notes it as *missing* (shown live, ``missing``), tries it again every
+``PROBE_S`` and keeps logging when it is back. Every break in the frames of ``GAP_MIN_S`` or more
+is kept in ``gaps`` (start ``t_s``, ``duration_s``, frames lost, and why), which the run saves in
+``session.json``.
 """
 
 from __future__ import annotations
@@ -22,7 +32,11 @@ from collections import deque
 
 import numpy as np
 
-END = None   # put on the queue after the last chunk
+from analysis.errors import BusError
+from analysis.gait import GAP_MIN_S   # breaks this long are listed in ``gaps`` (the analysis skips them)
+
+END = None        # put on the queue after the last chunk
+PROBE_S = 0.25    # a chip that stopped answering is tried again this often
 
 
 class Sampler:
@@ -37,6 +51,10 @@ class Sampler:
         self.late_frames = 0
         self.skipped_frames = 0
         self.bus_errors = 0
+        self.missing: list[str] = []       # chips not answering now
+        self.gaps: list[dict] = []
+        self._gap_why: set[str] = set()    # chips missing since the last frame
+        self._t0 = 0
         self.error: BaseException | None = None
         self.ended = threading.Event()      # set when the loop has finished (any reason)
         self._stop = threading.Event()
@@ -66,9 +84,29 @@ class Sampler:
         return (len(recent) - 1) / ((recent[-1] - recent[0]) / 1e9)
 
     def health(self) -> dict:
+        src = self.source
+        errors = getattr(src, "bus_errors_total", None)
         return {"frames": self.frames, "late_frames": self.late_frames,
                 "skipped_frames": self.skipped_frames,
-                "bus_errors": self.bus_errors + getattr(self.source, "bus_errors", 0)}
+                "bus_errors": self.bus_errors + (errors if errors is not None else getattr(src, "bus_errors", 0))}
+
+    def _set_missing(self, names) -> None:
+        self.missing = list(names)
+        self._gap_why.update(self.missing)
+
+    def _gap(self, prev_ns: int, stamp_ns: int, period_ns: float, skipped: int | None = None) -> None:
+        """The frames between ``prev_ns`` and ``stamp_ns`` (monotonic ns) were lost: note the gap
+        (and count the frames as skipped unless the caller already has)."""
+        lost = max(0, round((stamp_ns - prev_ns) / period_ns) - 1)
+        if skipped is None:
+            self.skipped_frames += lost
+        if (stamp_ns - prev_ns - period_ns) >= GAP_MIN_S * 1e9:
+            why = (f"chip {', '.join(sorted(self._gap_why))} not answering" if self._gap_why
+                   else "frames lost")
+            self.gaps.append({"t_s": round((prev_ns + period_ns - self._t0) / 1e9, 6),
+                              "duration_s": round((stamp_ns - prev_ns - period_ns) / 1e9, 6),
+                              "frames": lost, "reason": why})
+        self._gap_why = set(self.missing)
 
     def _run(self) -> None:
         try:
@@ -80,15 +118,63 @@ class Sampler:
             self.ended.set()
 
     def _loop(self) -> None:
+        if getattr(self.source, "paced", False):
+            self._loop_paced()
+        else:
+            self._loop_deadlines()
+
+    def _loop_paced(self) -> None:
+        """The source sets the pace and stamps the frames; collect them, note what was lost."""
+        src = self.source
+        period_ns = 1e9 / self.pace_hz
+        chunk_ns = int(self.chunk_s * 1e9)
+        t0 = self._t0 = time.monotonic_ns()
+        stop_at = t0 + int(self.duration_s * 1e9) if self.duration_s else None
+        prev = None
+        ts: list[float] = []
+        rows: list[np.ndarray] = []
+        last_put = t0
+        while not self._stop.is_set():
+            stamps, values = src.read_paced(0.05)
+            self._set_missing(src.maintain())       # chips that stopped answering are set up again
+            now = time.monotonic_ns()
+            n = 0
+            for stamp, row in zip(stamps, values):
+                if stamp < t0:                      # queued before the run began
+                    continue
+                if stop_at is not None and stamp >= stop_at:
+                    self._stop.set()
+                    break
+                if prev is not None and stamp - prev >= 1.5 * period_ns:
+                    self._gap(prev, stamp, period_ns)
+                prev = stamp
+                ts.append((stamp - t0) / 1e9)
+                rows.append(row)
+                self._recent.append(stamp)
+                n += 1
+            self.frames += n
+            if stop_at is not None and now >= stop_at:
+                break
+            if ts and now - last_put >= chunk_ns:
+                self.sink.put((np.array(ts), np.array(rows)))
+                ts, rows = [], []
+                last_put = now
+        if self.missing and prev is not None:       # ended with a chip gone: the gap runs to the end
+            self._gap(prev, time.monotonic_ns(), period_ns)
+        if ts:
+            self.sink.put((np.array(ts), np.array(rows)))
+
+    def _loop_deadlines(self) -> None:
         src = self.source
         period_ns = int(round(1e9 / self.pace_hz))
         late_ns = period_ns // 2
         chunk_ns = int(self.chunk_s * 1e9)
         own_clock = bool(getattr(src, "own_clock", False))
         drops = bool(getattr(src, "drops_late_frames", True))
-        t0 = time.monotonic_ns()
+        t0 = self._t0 = time.monotonic_ns()
         deadline = t0
         stop_at = t0 + int(self.duration_s * 1e9) if self.duration_s else None
+        prev = None
         ts: list[float] = []
         rows: list[np.ndarray] = []
         last_put = t0
@@ -115,10 +201,19 @@ class Sampler:
                     want += missed
             elif behind > late_ns:
                 self.late_frames += 1
-            t, v = src.read(want)
+            try:
+                t, v = src.read(want)
+            except BusError as e:             # retried already: a chip is not answering
+                self._set_missing([getattr(e, "chip", None) or "?"])
+                wait(PROBE_S)                 # the deadlines passed meanwhile are skipped, above
+                continue
+            self._set_missing([])
             if len(v) == 0:                   # the source has run out (a replay that ended)
                 break
             stamp = time.monotonic_ns()
+            if prev is not None and stamp - prev >= 1.5 * period_ns:
+                self._gap(prev, stamp, period_ns, skipped=0)     # counted by the deadlines
+            prev = stamp
             if own_clock:
                 ts.extend(np.asarray(t, dtype=float).tolist())
             else:                             # frames read in one catch-up share its stamp

@@ -197,7 +197,10 @@ class AdsSource:
             except OSError as e:
                 self.bus_errors += 1
                 if attempt == RETRIES:
-                    raise BusError(f"I2C transaction failed {RETRIES + 1} times: {e}") from e
+                    name = next((n for n, a in self.ads.items() if a is getattr(fn, "__self__", None)), None)
+                    err = BusError(f"chip {name or '?'}: I2C transaction failed {RETRIES + 1} times: {e}")
+                    err.chip = name
+                    raise err from e
 
     def _frame(self, out: np.ndarray) -> None:
         for jobs, wait in self.plan:

@@ -1,0 +1,83 @@
+"""Whole runs on the emulated chips (real driver, continuous mode and single-shot): bus faults and
+a chip that goes away must cost frames, marked as a gap, never the run or a label."""
+
+import json
+
+import numpy as np
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from analysis.session import read_rows, read_session
+from pi.cli import build_parser
+from pi.emulator import build_bus
+from pi.kit import load_kit
+from pi.report import report
+from pi.run import run_main
+from pi.sources.ads import AdsSource
+
+
+def _run(tmp_path, src, seconds):
+    args = build_parser().parse_args(["run", "--headless", "--duration", str(seconds), "--out", str(tmp_path)])
+    assert run_main(args, source=src) == 0
+    folder = next(tmp_path.iterdir())
+    return folder, json.loads((folder / "session.json").read_text())
+
+
+@pytest.mark.parametrize("mode", ["continuous", "single"])
+def test_faults_and_a_vanished_chip_cost_a_marked_gap_not_the_run(tmp_path, mode):
+    kit = load_kit()
+    pins = MockFactory()
+    bus = build_bus(kit, pin_factory=pins, fault_rate=0.01, seed=5, bus_hz=400_000)
+    src = AdsSource(kit, bus, mode, pin_factory=pins)
+    bus.vanish(kit.chips[1].address, 2.0, after_s=1.5, power_cycle=(mode == "continuous"))
+    folder, meta = _run(tmp_path, src, 7)
+    src.close()
+    bus.deinit()
+
+    health = meta["health"]
+    # every failed transaction is counted: the injected faults and the NACKs of the absent chip
+    assert health["bus_errors"] == bus.stats.faults + sum(bus.stats.nacks.values())
+    assert bus.stats.faults > 10
+    gaps = [g for g in meta["gaps"] if g["duration_s"] > 1]
+    assert len(gaps) == 1, meta["gaps"]
+    gap = gaps[0]
+    assert "chip right" in gap["reason"]
+    assert 1.3 < gap["t_s"] < 1.8 and 1.9 < gap["duration_s"] < 2.5
+    rate = meta["rate_hz"]
+    assert gap["frames"] == pytest.approx(gap["duration_s"] * rate, abs=3)
+    assert health["skipped_frames"] >= gap["frames"] - 2
+    # no step is timed across the gap: every cadence and flight shown is a runner's
+    rows = read_rows(folder / "landings.csv")
+    assert len(rows) >= 4
+    assert all(r["contact_ms"] < 400 for r in rows)
+    assert all(r["flight_ms"] in (None, "") or r["flight_ms"] < 300 for r in rows)
+    summary, _ = report(folder)                                     # re-analysed, as a laptop would
+    for foot in ("left", "right"):
+        assert 150 < summary["feet"][foot]["cadence_spm"] < 190
+    session = read_session(folder)
+    assert session.t_s.size == health["frames"]
+    assert (6.5 - gap["duration_s"]) * rate < health["frames"]     # logging went on after the gap
+    late = session.t_s > gap["t_s"] + gap["duration_s"]
+    assert late.sum() > 0.5 * rate                                  # frames after the chip came back
+    assert np.all(np.diff(session.t_s) > 0)
+
+
+def test_faults_leave_every_label_right(tmp_path):
+    kit = load_kit()
+    pins = MockFactory()
+    bus = build_bus(kit, pin_factory=pins, fault_rate=0.01, seed=9, bus_hz=400_000)
+    for chip in kit.chips:
+        for j in range(4):
+            bus.chip(chip.address).set_input(j, lambda t, j=j: 0.1 + 0.4 * j + 0.05 * ((t * 100) % 1))
+    src = AdsSource(kit, bus, pin_factory=pins)
+    stamps, rows = [], []
+    while len(rows) < 400:
+        t, v = src.read_paced(1.0)
+        src.maintain()
+        stamps += t
+        rows += list(v)
+    src.close()
+    bus.deinit()
+    assert src.bus_errors_total == bus.stats.faults > 5
+    from tests.test_ads_source import _paced_labels_right
+    _paced_labels_right(src, bus, stamps, np.array(rows))
