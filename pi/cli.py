@@ -75,8 +75,25 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--json", action="store_true", help="print the summary as JSON (format in the README)")
     rep.add_argument("--out", metavar="DIR", help="also write the report files here (not yet: HTML comes later)")
 
-    for name, what in (("check", "wiring check of a real kit"), ("calibrate", "calibration wizard"),
-                       ("import", "turn another system's recording into a session folder"),
+    ck = sub.add_parser("check", help="is the kit wired as configured? finds the chips, then asks you to "
+                        "press each sensor")
+    ck.add_argument("--config", metavar="FILE", help="kit configuration (default: hardware/kit-default.toml)")
+    ck.add_argument("--source", choices=("ads", "emulated"), default="ads",
+                    help="the kit on the Pi's I2C bus (default), or emulated chips and an emulated person")
+    ck.add_argument("--timeout", metavar="S", type=_number(float, 1, 600), default=20.0,
+                    help="seconds to wait for each press (default 20)")
+
+    ca = sub.add_parser("calibrate", help="zero with both feet up, then body weight on each foot; "
+                        "writes the fit into the kit file (with a backup)")
+    ca.add_argument("--config", metavar="FILE", help="kit configuration (default: hardware/kit-default.toml)")
+    ca.add_argument("--source", choices=("ads", "emulated"), default="ads",
+                    help="the kit on the Pi's I2C bus (default), or emulated chips and an emulated person")
+    ca.add_argument("--mass", metavar="KG", type=_number(float, 20, 250),
+                    help="body mass in kg (default: [subject] body_mass_kg of the kit file)")
+    ca.add_argument("--hold", metavar="S", type=_number(float, 0.5, 30), default=3.0,
+                    help="seconds each position is held and averaged (default 3)")
+
+    for name, what in (("import", "turn another system's recording into a session folder"),
                        ("compare", "two sessions side by side")):
         c = sub.add_parser(name, help=f"{what} (not available yet)")
         c.add_argument("args", nargs="*", help=argparse.SUPPRESS)
@@ -106,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "simulate":
             from pi.simulate import simulate_main
             return simulate_main(args)
+        if args.command == "check":
+            from pi.check import check_main
+            return check_main(args)
+        if args.command == "calibrate":
+            from pi.calibrate import calibrate_main
+            return calibrate_main(args)
         if args.command == "report":
             from pi.report import report_main
             return report_main(args)

@@ -25,6 +25,8 @@ from analysis.errors import ConfigError
 from analysis.layout import FEET, Layout, Sensor
 
 DEFAULT_KIT_PATH = Path(__file__).resolve().parents[1] / "hardware" / "kit-default.toml"
+#: the user's own kit (written by ``insole calibrate``; not in git): used instead of the template
+USER_KIT_PATH = DEFAULT_KIT_PATH.with_name("kit.toml")
 
 #: data rates (samples/s) each chip type can be set to (TI datasheets, config register DR bits)
 DATA_RATES = {"ADS1115": (8, 16, 32, 64, 128, 250, 475, 860),
@@ -129,8 +131,11 @@ def _chip_rates(chips, layout) -> dict[str, float]:
 
 
 def load_kit(path: str | Path | None = None) -> Kit:
-    """Read and check a kit file (default: ``hardware/kit-default.toml``)."""
-    path = Path(path) if path is not None else DEFAULT_KIT_PATH
+    """Read and check a kit file (default: the user's ``hardware/kit.toml`` if there is one,
+    else the template ``hardware/kit-default.toml``)."""
+    if path is None:
+        path = USER_KIT_PATH if USER_KIT_PATH.exists() else DEFAULT_KIT_PATH
+    path = Path(path)
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)
