@@ -35,9 +35,26 @@ SNAPSHOT_EVERY_S = 0.1
 SWITCH_INTERVAL_S = 0.0005
 
 
-def find_kit() -> str | None:
-    """Why no kit is usable here, or None when one is (hardware support is a later issue)."""
-    return "no insole kit found"
+def find_kit(kit, open_bus=None) -> str | None:
+    """None when the kit's chips answer on the I2C bus (``open_bus()``, default ``board.I2C()``);
+    otherwise why no kit is here (the run then uses the simulated insole). A kit found with a chip
+    missing is an error: logging one foot while the user expects two would lose a session."""
+    from pi.sources.ads import default_bus
+    from pi.wizard import scan
+    try:
+        i2c = (open_bus or default_bus)()
+        found = scan(i2c)
+    except InsoleError as e:
+        return "no insole kit found (no I2C bus here)" if "no I2C bus" in str(e) else f"no insole kit found ({e})"
+    present = [c for c in kit.chips if c.address in found]
+    if not present:
+        where = ", ".join(f"0x{c.address:02X}" for c in kit.chips)
+        return f"no insole kit found (no chip answers at {where})"
+    missing = [c for c in kit.chips if c not in present]
+    if missing:
+        raise InsoleError(f"insole kit found, but chip {', '.join(repr(c.name) for c in missing)} does not answer "
+                          f"at {', '.join(f'0x{c.address:02X}' for c in missing)}: run `insole check`")
+    return None
 
 
 def open_run_source(args, kit):
@@ -46,7 +63,7 @@ def open_run_source(args, kit):
     notice = None
     name = args.source
     if name is None:
-        reason = find_kit()
+        reason = find_kit(kit)
         if reason:
             name, notice = "sim", f"{reason}: running on the simulated insole"
         else:

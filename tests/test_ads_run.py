@@ -56,7 +56,7 @@ def test_faults_and_a_vanished_chip_cost_a_marked_gap_not_the_run(tmp_path, mode
         assert 150 < summary["feet"][foot]["cadence_spm"] < 190
     session = read_session(folder)
     assert session.t_s.size == health["frames"]
-    assert (6.5 - gap["duration_s"]) * rate < health["frames"]     # logging went on after the gap
+    assert 0.8 * (6.5 - gap["duration_s"]) * rate < health["frames"]  # logging went on after the gap
     late = session.t_s > gap["t_s"] + gap["duration_s"]
     assert late.sum() > 0.5 * rate                                  # frames after the chip came back
     assert np.all(np.diff(session.t_s) > 0)
@@ -81,3 +81,19 @@ def test_faults_leave_every_label_right(tmp_path):
     assert src.bus_errors_total == bus.stats.faults > 5
     from tests.test_ads_source import _paced_labels_right
     _paced_labels_right(src, bus, stamps, np.array(rows))
+
+
+def test_run_finds_the_kit_on_the_bus_and_names_a_missing_chip():
+    from dataclasses import replace
+
+    from analysis.errors import InsoleError
+    from analysis.layout import Layout
+    from pi.emulator import EmulatedI2C
+    from pi.run import find_kit
+    kit = load_kit("hardware/kit-default.toml")
+    assert find_kit(kit, lambda: build_bus(kit)) is None
+    assert find_kit(kit, lambda: EmulatedI2C()) == "no insole kit found (no chip answers at 0x48, 0x49)"
+    left = replace(kit, chips=kit.chips[:1], layout=Layout([s for s in kit.layout if s.chip == "left"]))
+    with pytest.raises(InsoleError, match=r"chip 'right' does not answer at 0x49: run `insole check`"):
+        find_kit(kit, lambda: build_bus(left))
+    assert find_kit(kit).startswith("no insole kit found")      # this machine: no I2C bus
