@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--duration", metavar="S", type=_number(float, 0, 7 * 24 * 3600, lo_open=True),
                    help="stop after S seconds")
     r.add_argument("--headless", action="store_true", help="no live display: one line per landing")
+    r.add_argument("--sampler", choices=("process", "thread"), default="process",
+                   help="chips only: sample in a process of their own (default) or a thread beside the display")
     r.add_argument("--session", metavar="DIR", help="replay: the session folder to play")
     r.add_argument("--speed", metavar="X", type=_number(float, 0, 1000, lo_open=True), default=1.0,
                    help="replay: pace relative to the recording (default 1)")

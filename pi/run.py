@@ -2,8 +2,9 @@
 
 Three threads, none waiting on another:
 
-* the **sampler** (:mod:`pi.sampler`) reads frames on absolute deadlines and drops them in a
-  queue;
+* the **sampler** (:mod:`pi.sampler`) reads frames on absolute deadlines (or at the chips' own
+  pace) and drops them in a queue; for the chips it runs in a child process
+  (:mod:`pi.sampler_process`, measured in bench/hardware.py) and a thread forwards its frames;
 * the **processor** takes them off the queue, writes the session, runs the streaming gait
   core and publishes a fresh :class:`pi.snapshot.Snapshot` every 0.1 s (one reference swap);
 * the **display** (rich, its own thread, ≤ 10 Hz) draws whatever snapshot is current; in
@@ -72,6 +73,11 @@ def open_run_source(args, kit):
         from pi.simulate import settings_from_args
         from pi.sources.sim import SimSource
         src = SimSource(kit.layout, kit.rate_hz, settings_from_args(args, kit.body_mass_kg))
+    elif name in ("ads", "emulated") and getattr(args, "sampler", "process") == "process":
+        from pi.sampler_process import RemoteSource
+        from pi.sources import REGISTRY
+        module, func = REGISTRY[name]
+        src = RemoteSource(f"{module}:{func}", {"kit": kit})
     else:
         src = open_source(name, kit=kit, session=args.session, speed=args.speed)
     return src, notice
@@ -147,7 +153,10 @@ def run_main(args, source=None) -> int:
     pipe = Pipeline(src.layout, src.rate_hz, body_mass, writer, on_landing=printer,
                     on_verdict=(lambda v: kit_io.verdict(v.foot, v.strike)) if kit_io else None)
     q: queue.SimpleQueue = queue.SimpleQueue()
-    sampler = Sampler(src, q, duration_s=args.duration)
+    if getattr(src, "remote", False):      # the chips: sampled in a process of their own
+        sampler = src.sampler(q, duration_s=args.duration)
+    else:
+        sampler = Sampler(src, q, duration_s=args.duration)
     started = time.monotonic()
     current = {"snap": None}
 

@@ -97,3 +97,25 @@ def test_run_finds_the_kit_on_the_bus_and_names_a_missing_chip():
     with pytest.raises(InsoleError, match=r"chip 'right' does not answer at 0x49: run `insole check`"):
         find_kit(kit, lambda: build_bus(left))
     assert find_kit(kit).startswith("no insole kit found")      # this machine: no I2C bus
+
+
+def test_emulated_run_samples_in_its_own_process(tmp_path, capsys):
+    from pi.cli import main
+    assert main(["run", "--source", "emulated", "--headless", "--duration", "4", "--out", str(tmp_path)]) == 0
+    folder = next(tmp_path.iterdir())
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["source"]["sampler"] == "process" and meta["source"]["mode"] == "continuous"
+    assert meta["source"]["input_offsets_s"]["L_mt1"] == pytest.approx(3 / 860, abs=1e-5)
+    h = meta["health"]
+    assert h["frames"] > 0.7 * 4 * 215 and h["bus_errors"] == 0
+    session = read_session(folder)
+    assert session.t_s.size == h["frames"] and np.all(np.diff(session.t_s) > 0)
+    assert "HEEL" in capsys.readouterr().out or len(read_rows(folder / "landings.csv")) > 5
+
+
+def test_no_bus_is_one_line_from_the_sampler_process(tmp_path, capsys):
+    from pi.cli import main
+    assert main(["run", "--source", "ads", "--headless", "--duration", "2", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("insole: error: no I2C bus here")
+    assert not any(tmp_path.iterdir())                      # no empty session folder left behind
