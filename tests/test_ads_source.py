@@ -134,3 +134,17 @@ def test_continuous_labels_stay_right_on_a_loaded_machine(kit):
 def _spin():
     while True:
         pass
+
+
+def test_a_bus_too_slow_for_continuous_mode_falls_back_to_single_shot_saying_why(kit):
+    pins = MockFactory()
+    bus = build_bus(kit, pin_factory=pins, bus_hz=100_000)       # a read + write: ~860 µs of bus
+    try:
+        src = AdsSource(kit, bus, pin_factory=pins)
+        assert src.mode == "single" and "set the I2C bus to 400 kHz" in src.notice
+        _, values = src.read(20)
+        assert values.shape == (20, 8)
+        with pytest.raises(InsoleError, match=r"continuous mode needs a read and a write within 942 µs"):
+            AdsSource(kit, bus, "continuous", pin_factory=MockFactory())
+    finally:
+        bus.deinit()

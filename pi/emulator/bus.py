@@ -234,7 +234,9 @@ class EmulatedI2C:
         return t_end
 
     def _finish(self, t_end: int) -> None:
-        """Wait out the modelled bus time once it is long enough to sleep accurately."""
+        """Return no earlier than the modelled end of the transaction, as the kernel's ioctl
+        does: sleep while the wait is long enough to sleep accurately, then yield until then
+        (a caller must never believe a write done before the chip has it)."""
         if not self.bus_hz:
             return
         debt = t_end - self.clock()
@@ -243,3 +245,6 @@ class EmulatedI2C:
             self._sleep((debt - self._overshoot_ns) / 1e9)
             late = self.clock() - t - (debt - self._overshoot_ns)
             self._overshoot_ns = min(max(int(0.8 * self._overshoot_ns + 0.2 * late), 0), 500_000)
+        while (left := t_end - self.clock()) > 0:
+            # real time: yield (gives the GIL up) rather than oversleep; a given clock: sleep on it
+            self._sleep(0 if self._sleep is time.sleep else left / 1e9)

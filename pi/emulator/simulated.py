@@ -30,8 +30,10 @@ from .ads1x15 import CHIP_TYPES
 from .alert import ChipAlertPin
 from .bus import EmulatedI2C
 
-_CHUNK_S = 0.1              # runner frames read at a time, s
+_CHUNK_S = 0.1             # runner frames read at a time, s
 _KEEP_S = 2.0               # frames kept behind the newest, s (chips may lag a little)
+_AHEAD_S = 0.3              # frames made ready ahead of the clock, s
+_IDLE_S = 1.0               # the read-ahead thread stops after this long unasked, s
 
 
 class RunnerInputs:
@@ -56,23 +58,53 @@ class RunnerInputs:
         self._column = {(s.chip, s.input): i for i, s in enumerate(kit.layout)}
         self._frames = np.zeros((0, len(kit.layout)))
         self._k0 = 0                         # frame index of self._frames[0]
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()        # the frames
+        self._gen = threading.Lock()         # the runner (one reader at a time)
+        self._clock = clock
+        self._last_use = 0.0
+        self._ahead: threading.Thread | None = None
+
+    def _generate(self, upto: int) -> None:
+        """Read the runner until frame ``upto`` is in hand (outside the frames' lock)."""
+        with self._gen:
+            with self._lock:
+                have = self._k0 + len(self._frames)
+            while have <= upto:
+                n = min(max(upto - have + 1, int(_CHUNK_S * self.rate_hz), 1), int(_KEEP_S * self.rate_hz))
+                _, counts = self.runner.read(n)
+                with self._lock:
+                    frames = np.vstack([self._frames, counts * self._volts_per_count])
+                    keep = int(_KEEP_S * self.rate_hz) + len(counts)
+                    drop = max(len(frames) - keep, 0)
+                    self._frames, self._k0 = frames[drop:], self._k0 + drop
+                    have = self._k0 + len(self._frames)
+
+    def _run_ahead(self) -> None:
+        """Keep ``_AHEAD_S`` of frames ready, so the chips (whose ALERT/RDY thread asks for them)
+        never wait for the runner; ends when nobody has asked for a while."""
+        while time.monotonic() - self._last_use < _IDLE_S:
+            now_s = (self._clock() - self.epoch_ns) / 1e9
+            self._generate(int((now_s + _AHEAD_S) * self.rate_hz))
+            time.sleep(_CHUNK_S / 2)
+        self._ahead = None
 
     def _frame_volts(self, k: int) -> np.ndarray:
-        """All sensors' volts in frame ``k`` (reads the runner ahead as needed)."""
-        while k >= self._k0 + len(self._frames):
-            behind = k - self._k0 - len(self._frames) + 1      # large after a long idle: catch up
-            n = min(max(behind, int(_CHUNK_S * self.rate_hz), 1), int(_KEEP_S * self.rate_hz))
-            _, counts = self.runner.read(n)
-            frames = np.vstack([self._frames, counts * self._volts_per_count])
-            keep = int(_KEEP_S * self.rate_hz) + len(counts)
-            drop = max(len(frames) - keep, 0)
-            self._frames, self._k0 = frames[drop:], self._k0 + drop
+        """All sensors' volts in frame ``k``; called with the frames' lock held."""
+        if k >= self._k0 + len(self._frames):            # not ready yet: make it now
+            self._lock.release()
+            try:
+                self._generate(k)
+            finally:
+                self._lock.acquire()
         return self._frames[max(k - self._k0, 0)]
 
     def volts(self, column: int, t_s: float) -> float:
         """The input voltage of sensor ``column`` (layout order) at ``t_s`` s after the epoch, V."""
         u = max(t_s, 0.0) * self.rate_hz
+        self._last_use = time.monotonic()
+        if self._ahead is None and self._clock is time.monotonic_ns:
+            self._ahead = threading.Thread(target=self._run_ahead, name="runner-ahead", daemon=True)
+            self._ahead.start()
         with self._lock:
             if not self.interpolate:
                 return float(self._frame_volts(int(u + 0.5))[column])

@@ -55,7 +55,8 @@ class AdsSource:
         from adafruit_ads1x15 import ADS1015, ADS1115
         from adafruit_ads1x15 import ads1x15 as lib
 
-        if mode is None:      # continuous + ALERT/RDY where every chip has its pin wired
+        auto = mode is None
+        if auto:              # continuous + ALERT/RDY where every chip has its pin wired
             mode = "continuous" if all(c.alert_pin is not None for c in kit.chips) else "single"
         if mode not in MODES:
             raise InsoleError(f"unknown ads mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -92,9 +93,18 @@ class AdsSource:
                 self.plan.append((jobs, wait))
         self.input_offsets_s = self._nominal_offsets()
         self.reader = None
+        self.notice: str | None = None
         if mode == "continuous":
-            self._start_continuous(pin_factory)
-            return
+            try:
+                self._start_continuous(pin_factory)
+                return
+            except InsoleError as e:
+                if not auto:
+                    raise
+                self.close()              # fall back: slower, but needs neither the pins nor a fast bus
+                self.reader, self.mode = None, "single"
+                self.notice = f"timed single-shot mode: {e}"
+                self.input_offsets_s = self._nominal_offsets()
         # the highest rate that is correct here: time a few frames (bus speed and software
         # overhead differ from Pi to Pi) and keep 5 % in hand, never above the kit's rate
         t0 = time.perf_counter()
@@ -112,6 +122,7 @@ class AdsSource:
         if missing:
             raise InsoleError(f"continuous mode needs each chip's ALERT/RDY wired to a GPIO; "
                               f"no alert_pin for chip {', '.join(missing)}")
+        self._check_window()
         specs, pins = [], []
         for chip in self.kit.chips:
             sensors = sorted((s.input, i) for i, s in enumerate(self.layout) if s.chip == chip.name)
@@ -134,6 +145,26 @@ class AdsSource:
         self.rate_hz = self.achievable_hz
         self.input_offsets_s = [round(slot / self.ads[s.chip].data_rate, 6) for s in self.layout
                                 for slot in [sorted(x.input for x in self.layout if x.chip == s.chip).index(s.input)]]
+
+    def _check_window(self) -> None:
+        """Continuous mode reads a result and writes the next input within WINDOW of a
+        conversion after each pulse: time that pair of transactions here, and refuse (with the
+        reason) when it takes more than half the window, leaving the rest for the callback to
+        start (a 100 kHz bus, or an ADS1015 at 3300 SPS, cannot keep up)."""
+        from pi.sources.ads_ready import OSC_FAST, WINDOW
+        for name, ads in self.ads.items():
+            times = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                self._retry(ads._read_register, 0)
+                self._retry(ads._write_register, 1, self._config_word(ads, 0) & ~self._lib._ADS1X15_CONFIG_OS_SINGLE)
+                times.append(time.perf_counter() - t0)
+            pair = float(np.median(times))
+            window = WINDOW * OSC_FAST / ads.data_rate
+            if pair > 0.5 * window:
+                raise InsoleError(f"continuous mode needs a read and a write within {window * 1e6:.0f} µs of each "
+                                  f"conversion at {ads.data_rate} SPS; they take {pair * 1e6:.0f} µs on this bus "
+                                  f"(chip {name}): set the I2C bus to 400 kHz or lower data_rate")
 
     def read_paced(self, timeout_s: float):
         """Continuous mode: the frames completed so far, waiting up to ``timeout_s`` for the
@@ -184,7 +215,7 @@ class AdsSource:
         return offsets
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "mode": self.mode, "rate_hz": self.rate_hz,
+        return {"kind": self.kind, "mode": self.mode, "mode_notice": self.notice, "rate_hz": self.rate_hz,
                 "kit_rate_hz": self.kit.rate_hz, "achievable_hz": self.achievable_hz,
                 "input_offsets_s": dict(zip(self.layout.names, self.input_offsets_s)),
                 **self.kit.to_source_json()}

@@ -12,11 +12,11 @@ So on each pulse we read the result just finished and write the input for the co
 That bookkeeping holds only if the read and the write both happen before the *next* conversion
 ends. Each pulse's edge time (gpiozero's ``ticks``: the kernel's timestamp with lgpio) is
 therefore checked twice: the gap since the previous edge (1.5 periods or more: a pulse went
-unseen) and the age of the edge once the write is done (more than ``WINDOW`` of a period: the
-write may have missed its conversion). Either way the labels are no longer known, the values in
+unseen) and the age of the edge once the write is done (more than ``WINDOW`` of the chip's
+period, measured from its own edges, assumed 10 % short until then: the write may have missed
+its conversion). Either way the labels are no longer known, the values in
 hand are dropped, and the chip is re-synchronised on the next pulse handled in time (the
-conversion then under way is discarded). A sample is lost, never mislabelled. The window keeps a
-quarter of a period in hand for an oscillator up to 10 % fast and timing jitter.
+conversion then under way is discarded). A sample is lost, never mislabelled.
 
 A transaction that fails is retried at once (still inside the window, mostly); a chip that keeps
 failing is marked *lost*: its pulses are ignored, and :meth:`ReadyReader.maintain` (called by
@@ -40,7 +40,10 @@ from collections import deque
 import numpy as np
 
 LATE_FACTOR = 1.5        # an edge this many periods after the previous one: a pulse went unseen
-WINDOW = 0.75            # read + write done within this share of a period from the edge
+WINDOW = 0.90            # read + write done within this share of the chip's period from the edge…
+OSC_FAST = 0.90          # until measured, assume the oscillator 10 % fast (TI SBAS444: ±10 %)
+PERIOD_GAPS = 16         # edge gaps averaged before the measured period is trusted
+MARGIN_NS = 40_000       # a transaction this close to an edge counts as across it (clock reads)
 RETRIES = 2              # a failed transaction is tried this many times more, at once
 SILENT_PERIODS = 50      # no pulse for this many periods: the chip is silent, probe it
 PROBE_S = 0.25           # a lost or silent chip is set up again this often
@@ -48,28 +51,45 @@ MAX_PENDING = 8          # cycles kept waiting for the other chips' (a chip gone
 
 
 class ChipStream:
-    """One chip in continuous mode, read on its ALERT/RDY pulses (edge callbacks)."""
+    """One chip in continuous mode, read on its ALERT/RDY pulses (edge callbacks).
+
+    Conversions are numbered by the edges that end them (``conv``). Each callback reads the
+    result register and writes the next input, noting when each transaction began and ended
+    (monotonic ns). The *next* edge's time then settles what they did: a read that ended before
+    it returned the result of the conversion that had just ended; a write that ended before it
+    applies from the conversion after next; one that began after it, a conversion later; one
+    across it, a conversion of unknown input (dropped). ``events`` keeps the resolved input
+    changes as (first conversion, input or None for unknown).
+    """
 
     def __init__(self, ads, lib, inputs: list[int], cols: list[int], name: str, factory,
                  on_cycle, on_error):
         self.ads, self.lib, self.name, self.factory = ads, lib, name, factory
         self.inputs, self.cols = inputs, cols
         self.on_cycle, self.on_error = on_cycle, on_error
-        self.period_ns = int(1e9 / ads.data_rate)
-        self.window_s = WINDOW * self.period_ns / 1e9
+        self.period_ns = int(1e9 / ads.data_rate)          # nominal
+        self.measured_ns = float(self.period_ns)            # the chip's own, from its edges
+        self._gaps = 0
+        self._sum = 0
         self.lock = threading.Lock()
-        self.synced = False
         self.lost = False
-        self.labels: deque[int | None] = deque()
-        self.next_i = 0
         self.cycle = np.zeros(len(inputs), dtype=np.int64)
         self.filled = 0
         self.first_ns = 0
         self.last_edge_ns = 0          # monotonic ns of the last edge handled
         self.last_probe_ns = 0
         self.conversions = 0           # results stored
-        self.resyncs = 0               # times the labels were lost and set up again
-        self.dropped = 0               # conversions read but not kept (labels unknown)
+        self.resyncs = 0               # conversions whose input could not be known
+        self.dropped = 0               # results read but not kept
+        self._restart()
+
+    def _restart(self) -> None:
+        self.conv: int | None = None   # the conversion that ended at the last edge handled
+        self.events: list[tuple[int, int | None]] = []
+        self.pending = None            # the last callback's (conv, read t0, t1, raw, write t0, t1, input)
+        self.k = 1                     # writes so far (setup wrote inputs[0])
+        self.filled = 0
+        self.last_rc = -10             # the conversion whose result came last
 
     # -- transactions ---------------------------------------------------------------------------
     def _config(self, j: int) -> int:
@@ -95,69 +115,127 @@ class ChipStream:
         self._xfer(self.ads._write_register, 3, 0x8000)     # Hi_thresh MSB 1 } conversion-ready
         self._xfer(self.ads._write_register, 1, self._config(self.inputs[0]))
         self.lost = False
-        self._unsync()
+        self._restart()                                     # inputs unknown until a write is settled
         self.last_edge_ns = time.monotonic_ns()
 
-    def _unsync(self) -> None:
-        if self.synced:
-            self.resyncs += 1
-        self.synced = False
-        self.filled = 0
-
     # -- the pulse --------------------------------------------------------------------------------
+    def _edges_before(self, t: int, t_next: float) -> int:
+        """How many of the edges t_next, t_next + period, … lie clearly before ``t`` (ns)."""
+        m = 0
+        while t > t_next + m * self.measured_ns + MARGIN_NS:
+            m += 1
+        return m
+
+    def _after(self, t0: int, t1: int, t_next: float) -> int | None:
+        """How many of those edges the span [t0, t1] (ns) lies after (0: before ``t_next``), or
+        None when an edge falls inside it (within ``MARGIN_NS``)."""
+        m = self._edges_before(t0, t_next)
+        return m if t1 < t_next + m * self.measured_ns - MARGIN_NS else None
+
+    def _input_of(self, c: int) -> int | None:
+        for first, j in reversed(self.events):
+            if first <= c:
+                return j
+        return None
+
     def on_edge(self, ticks, state=None) -> None:
         """A falling edge of ALERT/RDY at ``ticks`` (the pin factory's clock): a conversion has
-        just ended, and the next is under way with the input at ``labels[1]``."""
+        just ended."""
         f = self.factory
         age_s = f.ticks_diff(f.ticks(), ticks)
         edge_ns = time.monotonic_ns() - int(age_s * 1e9)
         with self.lock:
             if self.lost:
                 return
-            gap_ns = edge_ns - self.last_edge_ns
+            prev_edge = self.last_edge_ns
+            if self.conv is None:
+                self.conv = 0
+            else:
+                gap_ns = edge_ns - prev_edge
+                n = max(1, round(gap_ns / self.measured_ns))
+                if n == 1:
+                    self._measure(gap_ns)
+                self.conv += n
+            c = self.conv
             self.last_edge_ns = edge_ns
-            if self.synced and gap_ns >= LATE_FACTOR * self.period_ns:
-                self._unsync()                    # a pulse went unseen
+            if self.pending is not None:
+                # the edge after the last callback's conversion: this one, or (pulses unseen) estimated
+                t_next = edge_ns if c == self.pending[0] + 1 else prev_edge + self.measured_ns
+                self._settle(self.pending, t_next)
+            j = self.inputs[self.k % len(self.inputs)]
             try:
+                r0 = time.monotonic_ns()
                 raw = self._xfer(self.ads._read_register, 0)
-                if self.synced:
-                    j = self.inputs[self.next_i % len(self.inputs)]
-                else:                             # start again: this write sets the conversion after next
-                    j = self.inputs[0]
+                r1 = w0 = time.monotonic_ns()
                 self._xfer(self.ads._write_register, 1, self._config(j))
+                w1 = time.monotonic_ns()
             except OSError:
                 self.lost = True                  # maintain() sets it up again when it answers
-                self._unsync()
+                self.pending = None
                 return
-            if f.ticks_diff(f.ticks(), ticks) > self.window_s:
-                self._unsync()                    # the write may have missed its conversion
+            self.k += 1
+            self.pending = (c, r0, r1, raw, w0, w1, j)
+
+    def _settle(self, pending, t_next) -> None:
+        """The last callback's read and write, now that the edge after its conversion is known."""
+        c, r0, r1, raw, w0, w1, j = pending
+        mw = self._after(w0, w1, t_next)
+        if mw is None:                            # across an edge: that conversion's input unknown
+            m = self._edges_before(w0, t_next)
+            self.events += [(c + m + 2, None), (c + m + 3, j)]
+            self.resyncs += 1
+        else:
+            self.events.append((c + mw + 2, j))
+        if len(self.events) > 16:
+            del self.events[:-8]
+        mr = self._after(r0, r1, t_next)
+        if mr is None:
+            self.dropped += 1
+            self.filled = 0
+            return
+        rc = c + mr                               # the conversion whose result was read
+        label = self._input_of(rc)
+        start_ns = int(t_next + (mr - 1) * self.measured_ns - self.measured_ns)
+        self._result(rc, label, raw, start_ns)
+
+    def _result(self, rc: int, label, raw, start_ns: int) -> None:
+        """The result of conversion ``rc``, of known (or unknown: None) input, into the cycle
+        being assembled: a cycle is consecutive conversions of the inputs in order, nothing else
+        (a gap, a repeat or an unknown input drops the part assembled)."""
+        consecutive = rc == self.last_rc + 1
+        self.last_rc = rc
+        if label is None:
+            self.dropped += 1
+            self.filled = 0
+            return
+        slot = self.inputs.index(label)
+        if slot != self.filled or not (consecutive or slot == 0):
+            self.dropped += self.filled
+            self.filled = 0
+            if slot != 0:
                 self.dropped += 1
                 return
-            if not self.synced:
-                self.labels = deque([None, j])    # under way: unknown; after next: input j
-                self.next_i = 1
-                self.synced = True
-                self.dropped += 1
-                return
-            label = self.labels.popleft()
-            self.labels.append(j)
-            self.next_i += 1
-            if label is None:
-                self.dropped += 1
-                return
-            slot = self.inputs.index(label)
-            if slot != self.filled:               # cannot happen while in step; never guess
-                self._unsync()
-                self.dropped += 1
-                return
-            if slot == 0:
-                self.first_ns = edge_ns - self.period_ns
-            self.cycle[slot] = self.ads._conversion_value(raw)
-            self.conversions += 1
-            self.filled += 1
-            if self.filled == len(self.inputs):
-                self.filled = 0
-                self.on_cycle(self, self.first_ns, self.cycle.copy())
+        if slot == 0:
+            self.first_ns = start_ns
+        self.cycle[slot] = self.ads._conversion_value(raw)
+        self.conversions += 1
+        self.filled += 1
+        if self.filled == len(self.inputs):
+            self.filled = 0
+            self.on_cycle(self, self.first_ns, self.cycle.copy())
+
+    def _measure(self, gap_ns: int) -> None:
+        """The chip's real conversion period, from its edge times (its oscillator is within
+        ±10 %), to place transactions between edges that were not seen."""
+        if not 0.85 * self.period_ns < gap_ns < 1.15 * self.period_ns:
+            return
+        self._gaps += 1
+        if self._gaps < PERIOD_GAPS:
+            self._sum += gap_ns
+        elif self._gaps == PERIOD_GAPS:
+            self.measured_ns = (self._sum + gap_ns) / PERIOD_GAPS
+        else:
+            self.measured_ns += (gap_ns - self.measured_ns) / 64
 
     # -- health -------------------------------------------------------------------------------------
     def silent(self, now_ns: int) -> bool:
