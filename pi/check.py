@@ -109,7 +109,7 @@ def walkthrough(src, bars: Bars, vcc_v: float, act=None, timeout_s: float = PRES
     for i, s in enumerate(layout):
         if s.name in skip:
             continue
-        rest = np.median(read_volts(src, 0.3, lambda v: bars.update(v)), axis=0)
+        rest = np.median(read_volts(src, 0.2, lambda v: bars.update(v)), axis=0)
         bars.ask(f"Press the {s.foot.upper()} {_where(s)} sensor ({s.name}) firmly, then let go")
         if act:
             act("press", sensor=s.name)

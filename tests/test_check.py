@@ -24,6 +24,7 @@ def kit():
 
 def _check(kit, insole=None, bus=None):
     i2c, person, close = open_bus(kit, insole=insole, bus=bus or build_bus(kit))
+    person.delay_s, person.hold_s = 0.1, 0.3          # a quick thumb
     try:
         return run_check(kit, i2c, act=person.act, console=Console(file=open("/dev/null", "w")), timeout_s=3)
     finally:
