@@ -245,7 +245,11 @@ def _stats(snap: Snapshot) -> Table:
 def health_text(h: Health, before: Health | None = None) -> Text:
     """One line of sampling health; ``LOW`` and red below 95 % of the nominal frame rate, and a
     red ``+N`` on a counter that grew since ``before`` (the counters a few seconds earlier)."""
-    text = Text("sampling ")
+    text = Text()
+    for chip in h.chips_missing:            # first, so that a narrow screen never cuts it off
+        text.append(f"CHIP {chip.upper()} NOT ANSWERING", "bold red reverse")
+        text.append("  ")
+    text.append("sampling ")
     achieved, nominal = h.rate_hz_achieved, h.rate_hz_nominal
     low = _ok(achieved) and _ok(nominal) and nominal > 0 and achieved < LOW_RATE_FRACTION * nominal
     rate = f"{_fmt(achieved, '.1f')}/{_fmt(nominal, 'g')} fps"
@@ -260,8 +264,6 @@ def health_text(h: Health, before: Health | None = None) -> Text:
         text.append(str(value), "bold red" if grew else ("yellow" if value else "green"))
         if grew:
             text.append(f" +{value - (getattr(before, attr) or 0)}", "bold red")
-    for chip in h.chips_missing:
-        text.append(f"  CHIP {chip.upper()} NOT ANSWERING", "bold red reverse")
     return text
 
 

@@ -104,7 +104,12 @@ class _Processor(threading.Thread):
         last = 0.0
         try:
             while True:
-                item = self.q.get()
+                try:
+                    item = self.q.get(timeout=SNAPSHOT_EVERY_S)
+                except queue.Empty:              # no frames (a chip gone): the screen still says so
+                    self.publish()
+                    last = time.monotonic()
+                    continue
                 if item is END:
                     break
                 self.pipe.process(*item)

@@ -77,11 +77,14 @@ class Sampler:
         recent = list(self._recent)
         if len(recent) < 2:
             return None
-        cutoff = recent[-1] - int(window_s * 1e9)
-        recent = [t for t in recent if t >= cutoff]
-        if len(recent) < 2 or recent[-1] == recent[0]:
-            return None
-        return (len(recent) - 1) / ((recent[-1] - recent[0]) / 1e9)
+        now = max(time.monotonic_ns(), recent[-1])
+        cutoff = now - int(window_s * 1e9)
+        inside = [t for t in recent if t >= cutoff]
+        if len(inside) < 2:                   # frames have stopped (a chip gone): say so
+            return 0.0
+        # over the window up to now, so that a stall shows at once; from the first frame early on
+        span = (now - max(cutoff, recent[0])) / 1e9
+        return len(inside) / span if span > 0 else None
 
     def health(self) -> dict:
         src = self.source

@@ -29,6 +29,7 @@ from analysis.errors import InsoleError, SessionError
 from pi.sampler import END
 
 START_TIMEOUT_S = 60.0     # opening the chips in the child (imports, set-up, rate measurement)
+STATUS_EVERY_S = 0.2       # health sent this often when no frames come
 SWITCH_INTERVAL_S = 0.0005
 
 
@@ -136,6 +137,8 @@ class SamplerProcess:
                 if msg[0] == "chunk":
                     self._status(msg[3])
                     self.sink.put((msg[1], msg[2]))
+                elif msg[0] == "status":
+                    self._status(msg[1])
                 elif msg[0] == "end":
                     self._status(msg[1])
                     if msg[2] is not None:
@@ -196,7 +199,11 @@ def _child_main(conn, module: str, func: str, options: dict) -> None:
             return {"health": sampler.health(), "missing": list(sampler.missing), "new_gaps": list(new),
                     "achieved_hz": sampler.achieved_hz()}
         while True:
-            item = q.get()
+            try:
+                item = q.get(timeout=STATUS_EVERY_S)
+            except queue.Empty:               # no frames (a chip gone): the health still goes up
+                conn.send(("status", status()))
+                continue
             if item is END:
                 sampler.join()
                 conn.send(("end", status(), _error_tuple(sampler.error) if sampler.error else None))

@@ -279,3 +279,12 @@ def test_live_display_draws_on_a_terminal_in_the_alternate_screen():
     assert display.screen and display.frames >= 1
     assert "\x1b[?1049h" in out and "\x1b[?1049l" in out     # entered and left the alternate screen
     assert FOREFOOT_ROW0 in out
+
+
+def test_a_chip_that_stopped_answering_is_shown():
+    from dataclasses import replace
+    snap = make_snapshot()
+    snap = replace(snap, health=replace(snap.health, chips_missing=("right",)))
+    text = screen(render(snap))
+    assert "CHIP RIGHT NOT ANSWERING" in line_with(text, "sampling")
+    assert "NOT ANSWERING" not in screen(render(make_snapshot()))
