@@ -24,8 +24,10 @@ the sampler, never on the GPIO thread) sets it up again every ``PROBE_S`` until 
 chip whose pulses stop (a power cut, a loose ALERT wire) is probed the same way; one that lost
 power comes back in single-shot mode and needs the set-up written again.
 
-Frames: each chip completes *cycles* (all its inputs once), stamped with the start of their
-first conversion. Chips run on their own oscillators, so cycles of different chips are paired by
+Frames: each chip completes *cycles* (all its inputs once, in consecutive conversions; one
+input may repeat once when a write landed a conversion late, so that frame is one conversion
+longer than the nominal ``input_offsets_s`` say), stamped with the start of their first
+conversion. Chips run on their own oscillators, so cycles of different chips are paired by
 time: a cycle with no partner within half a cycle is dropped. The frame's stamp is the earliest
 of its cycles; each input's offset within the frame is recorded by the source.
 """
@@ -90,6 +92,7 @@ class ChipStream:
         self.k = 1                     # writes so far (setup wrote inputs[0])
         self.filled = 0
         self.last_rc = -10             # the conversion whose result came last
+        self.repeated = False          # this cycle has had its one repeated input
 
     # -- transactions ---------------------------------------------------------------------------
     def _config(self, j: int) -> int:
@@ -200,8 +203,8 @@ class ChipStream:
 
     def _result(self, rc: int, label, raw, start_ns: int) -> None:
         """The result of conversion ``rc``, of known (or unknown: None) input, into the cycle
-        being assembled: a cycle is consecutive conversions of the inputs in order, nothing else
-        (a gap, a repeat or an unknown input drops the part assembled)."""
+        being assembled: a cycle is consecutive conversions of the inputs in order, an input
+        repeated at most by a late write (a gap or an unknown input drops the part assembled)."""
         consecutive = rc == self.last_rc + 1
         self.last_rc = rc
         if label is None:
@@ -209,6 +212,10 @@ class ChipStream:
             self.filled = 0
             return
         slot = self.inputs.index(label)
+        if consecutive and self.filled and slot == self.filled - 1 and not self.repeated:
+            self.dropped += 1                     # the same input again (a write landed one late):
+            self.repeated = True                  # the cycle goes on, one conversion longer (once)
+            return
         if slot != self.filled or not (consecutive or slot == 0):
             self.dropped += self.filled
             self.filled = 0
@@ -217,6 +224,7 @@ class ChipStream:
                 return
         if slot == 0:
             self.first_ns = start_ns
+            self.repeated = False
         self.cycle[slot] = self.ads._conversion_value(raw)
         self.conversions += 1
         self.filled += 1
