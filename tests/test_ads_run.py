@@ -56,7 +56,7 @@ def test_faults_and_a_vanished_chip_cost_a_marked_gap_not_the_run(tmp_path, mode
         assert 150 < summary["feet"][foot]["cadence_spm"] < 190
     session = read_session(folder)
     assert session.t_s.size == health["frames"]
-    assert 0.8 * (6.5 - gap["duration_s"]) * rate < health["frames"]  # logging went on after the gap
+    assert 0.6 * (6.5 - gap["duration_s"]) * rate < health["frames"]  # logging went on after the gap
     late = session.t_s > gap["t_s"] + gap["duration_s"]
     assert late.sum() > 0.5 * rate                                  # frames after the chip came back
     assert np.all(np.diff(session.t_s) > 0)
