@@ -30,16 +30,16 @@ the driver and adafruit_bus_device, i.e. what a Pi runs besides Blinka's i2c-dev
 scale, the emulator alone (chips converting and pulsing, nobody reading) is printed first. All on
 this machine's cores, not a Pi's.
 
-Labels: every input carries the simulated runner's signal (computed up front for the kit: the
-emulator's own input model computes it in 0.1 s chunks inside the chips' ALERT threads, ~1 ms each,
-which alone makes pulses late) with its chip's code's low 3 bits set to chip × 4 + input, so each
-stored value names where it came from (``labels``: share whose tag is its column's); ``in time``:
+Labels: every input carries the simulated runner's signal (computed up front for the kit) with
+its chip's code's low 3 bits set to chip × 4 + input, so each stored value names where it came from (``labels``: share whose tag is its column's); ``in time``:
 share that is the result of a conversion of that input started in that frame (from the emulated
 chips' conversion logs): a stale or shifted value fails it.
 
 Acceptance: 2×ADS1115 at 860 SPS, 400 kHz, continuous, through ``pi.run.run_main`` (the whole
 ``insole run``: sampler, processor with the session writer and gait core, live display drawing
-to a pseudo-terminal) for 10 s; figures read back from the session folder. Beside it, the same
+to a pseudo-terminal) for 10 s; figures read back from the session folder. First as ``insole
+run`` does it, the chips (emulated, tagged) sampled in a process of their own; its CPU is that
+process's user+sys, the emulator included (its cost alone is printed at the top). Beside it, the same
 run with ``--headless`` (what the display costs the sampler) and the library loop through the
 same stack (asked for the kit's 200 frames/s). Sampler CPU there is the sampler thread plus the
 ALERT callbacks, from per-thread CPU clocks over the steady part of the run; "without the
