@@ -286,6 +286,10 @@ def read_session(path: str | os.PathLike) -> Session:
         raise SessionError(f"{folder} is a file, not a session folder")
     meta_path = folder / "session.json"
     if not meta_path.exists():
+        inside = sorted(d.name for d in folder.iterdir() if (d / "session.json").is_file())
+        if inside:                       # e.g. the --out folder of `insole run`: name one of its sessions
+            more = f" (and {len(inside) - 1} more)" if len(inside) > 1 else ""
+            raise SessionError(f"{folder} holds session folders; name one, e.g. {folder / inside[-1]}{more}")
         raise SessionError(f"{folder} is not a session folder (no session.json)")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))

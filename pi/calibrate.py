@@ -225,7 +225,8 @@ def calibrate_main(args) -> int:
                       f"{c['n_per_siemens']:.4g}", f"{c['offset_n'] + 0.0:.3g}")
     console.print(table)
     dest, backup = save(kit, cals)
-    console.print(f"written to [bold]{dest}[/bold]" + (f" (the previous file kept as {backup.name})" if backup else ""))
+    console.print(f"written to [bold]{dest}[/bold]" + (f" (the previous file kept as {backup.name})" if backup else ""),
+                  soft_wrap=True)
     if dest != kit.path:
         console.print(f"{kit.path.name} is the template and stays as it is; `insole run` now uses {dest.name}")
     return 0

@@ -238,7 +238,8 @@ def check_main(args) -> int:
         for p in problems:
             console.print(f"  • {p.line()}", highlight=False)
         return 1
-    console.print("\n[bold green]the kit is wired as configured[/bold green]: next, `insole calibrate`")
+    nxt = "insole calibrate" + (" --source emulated" if args.source == "emulated" else "")
+    console.print(f"\n[bold green]the kit is wired as configured[/bold green]: next, `{nxt}`")
     return 0
 
 

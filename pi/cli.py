@@ -43,6 +43,10 @@ def _number(kind, lo=None, hi=None, name="value", lo_open=False):
     return parse
 
 
+KIT_HELP = ("kit configuration (default: hardware/kit.toml if present, which `insole calibrate` "
+            "writes, else the template hardware/kit-default.toml)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="insole", description="Force-sensing insole logger: foot-strike classification, "
                 "live display, session logs.")
@@ -52,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="the live logger (simulated insole when no kit is attached)")
     r.add_argument("--source", choices=("sim", "emulated", "ads", "replay"), default=None,
                    help="where frames come from (default: the kit's chips if found, else sim)")
-    r.add_argument("--config", metavar="FILE", help="kit configuration (default: hardware/kit-default.toml)")
+    r.add_argument("--config", metavar="FILE", help=KIT_HELP)
     r.add_argument("--out", metavar="DIR", default="sessions",
                    help="folder under which the session folder is made (default: ./sessions)")
     r.add_argument("--duration", metavar="S", type=_number(float, 0, 7 * 24 * 3600, lo_open=True),
@@ -69,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", metavar="DIR", required=True, help="the session folder to write")
     s.add_argument("--duration", metavar="S", type=_number(float, 0, 24 * 3600, lo_open=True), default=120.0,
                    help="seconds of running (default 120)")
-    s.add_argument("--config", metavar="FILE", help="kit configuration (default: hardware/kit-default.toml)")
+    s.add_argument("--config", metavar="FILE", help=KIT_HELP)
     _sim_options(s, out_required=True)
 
     rep = sub.add_parser("report", help="re-analyse a session from its samples and summarise it")
@@ -79,21 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     ck = sub.add_parser("check", help="is the kit wired as configured? finds the chips, then asks you to "
                         "press each sensor")
-    ck.add_argument("--config", metavar="FILE", help="kit configuration (default: hardware/kit-default.toml)")
+    ck.add_argument("--config", metavar="FILE", help=KIT_HELP)
     ck.add_argument("--source", choices=("ads", "emulated"), default="ads",
                     help="the kit on the Pi's I2C bus (default), or emulated chips and an emulated person")
     ck.add_argument("--timeout", metavar="S", type=_number(float, 1, 600), default=20.0,
-                    help="seconds to wait for each press (default 20)")
+                    help="seconds to wait for each press, 1-600 (default 20)")
 
     ca = sub.add_parser("calibrate", help="zero with both feet up, then body weight on each foot; "
-                        "writes the fit into the kit file (with a backup)")
-    ca.add_argument("--config", metavar="FILE", help="kit configuration (default: hardware/kit-default.toml)")
+                        "writes the fit into the kit file (with a backup; calibrating the template "
+                        "writes hardware/kit.toml)")
+    ca.add_argument("--config", metavar="FILE", help=KIT_HELP)
     ca.add_argument("--source", choices=("ads", "emulated"), default="ads",
                     help="the kit on the Pi's I2C bus (default), or emulated chips and an emulated person")
     ca.add_argument("--mass", metavar="KG", type=_number(float, 20, 250),
-                    help="body mass in kg (default: [subject] body_mass_kg of the kit file)")
+                    help="body mass in kg, 20-250 (default: [subject] body_mass_kg of the kit file)")
     ca.add_argument("--hold", metavar="S", type=_number(float, 0.5, 30), default=3.0,
-                    help="seconds each position is held and averaged (default 3)")
+                    help="seconds each position is held and averaged, 0.5-30 (default 3)")
 
     for name, what in (("import", "turn another system's recording into a session folder"),
                        ("compare", "two sessions side by side")):

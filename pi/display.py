@@ -243,8 +243,9 @@ def _stats(snap: Snapshot) -> Table:
 
 
 def health_text(h: Health, before: Health | None = None) -> Text:
-    """One line of sampling health; ``LOW`` and red below 95 % of the nominal frame rate, and a
-    red ``+N`` on a counter that grew since ``before`` (the counters a few seconds earlier)."""
+    """One line of sampling health; ``LOW`` and red below 95 % of the nominal frame rate, and
+    ``+N`` on a counter that grew since ``before`` (the counters a few seconds earlier): red when
+    it grew by over 1 % of the frames since, yellow otherwise."""
     text = Text()
     for chip in h.chips_missing:            # first, so that a narrow screen never cuts it off
         text.append(f"CHIP {chip.upper()} NOT ANSWERING", "bold red reverse")
@@ -260,10 +261,13 @@ def health_text(h: Health, before: Health | None = None) -> Text:
                         ("bus errors", "bus_errors")):
         value = getattr(h, attr) or 0
         grew = before is not None and value > (getattr(before, attr) or 0)
+        # red when the counter grew by over 1 % of the frames since (a few lost now and then: yellow)
+        alarming = grew and value - (getattr(before, attr) or 0) > 0.01 * max(h.frames - before.frames, 1)
+        style = "bold red" if alarming else "yellow"
         text.append(f"  {label} ")
-        text.append(str(value), "bold red" if grew else ("yellow" if value else "green"))
+        text.append(str(value), style if grew else ("yellow" if value else "green"))
         if grew:
-            text.append(f" +{value - (getattr(before, attr) or 0)}", "bold red")
+            text.append(f" +{value - (getattr(before, attr) or 0)}", style)
     return text
 
 

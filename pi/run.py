@@ -151,7 +151,7 @@ def run_main(args, source=None) -> int:
 
         def printer(landing, foot_view):
             print(headless_line(landing, foot_view), flush=True)
-        print(f"insole: logging to {folder} ({src.kind}, {src.rate_hz:g} frames/s)"
+        print(f"insole: logging to {folder} ({src.kind}, {src.rate_hz:g} frames/s, kit {kit.path.name})"
               + (f"; {notice}" if notice else ""), flush=True)
 
     stop = threading.Event()

@@ -141,3 +141,12 @@ def test_kill_9_leaves_a_folder_that_report_reads(tmp_path):
     r = run("report", str(folder), "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["landings"] >= 5               # ≥ 2 s of running survived
+
+
+def test_report_on_the_parent_of_sessions_names_one(tmp_path, capsys):
+    from pi.cli import main
+    assert main(["simulate", "--out", str(tmp_path / "runs" / "a"), "--duration", "2"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "runs")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"insole: error: {tmp_path / 'runs'} holds session folders; name one, e.g. {tmp_path / 'runs' / 'a'}"

@@ -42,8 +42,8 @@ def default_bus():
         import board
         return board.I2C()
     except Exception as e:     # not a Pi, I2C disabled, Blinka missing
-        raise InsoleError(f"no I2C bus here ({type(e).__name__}: {e}); "
-                          f"enable I2C (raspi-config) or use --source emulated") from e
+        raise InsoleError("no I2C bus here (not a Raspberry Pi, or I2C is off: sudo raspi-config, "
+                          "Interface Options, I2C); to try without a kit: --source emulated") from e
 
 
 class AdsSource:
