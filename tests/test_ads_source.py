@@ -148,3 +148,65 @@ def test_a_bus_too_slow_for_continuous_mode_falls_back_to_single_shot_saying_why
             AdsSource(kit, bus, "continuous", pin_factory=MockFactory())
     finally:
         bus.deinit()
+
+
+class _BareADS1115Bus:
+    """A bus written from the datasheet alone, not pi.emulator: ADS1115s whose conversions finish
+    at once, each input holding a fixed code (1000 × chip + 100 × input + 7), reached through
+    nothing but the busio.I2C calls."""
+
+    def __init__(self, addresses):
+        self.regs = {a: {0: 0, 1: 0x8583, 2: 0x8000, 3: 0x7FFF, "ptr": 0} for a in addresses}
+        self.locked = False
+
+    def try_lock(self):
+        if self.locked:
+            return False
+        self.locked = True
+        return True
+
+    def unlock(self):
+        self.locked = False
+
+    def _chip(self, address):
+        if address not in self.regs:
+            raise OSError(121, "Remote I/O error")
+        return self.regs[address]
+
+    def writeto(self, address, buffer, *, start=0, end=None):
+        r, data = self._chip(address), bytes(buffer[start:end])
+        if data:
+            r["ptr"] = data[0] & 3
+        if len(data) == 3:
+            word = data[1] << 8 | data[2]
+            r[r["ptr"]] = word & 0x7FFF if r["ptr"] == 1 else word
+            if r["ptr"] == 1:                              # a conversion of the MUX input, done at once
+                mux = (word >> 12) & 7
+                r[0] = 1000 * sorted(self.regs).index(address) + 100 * (mux - 4) + 7
+                r[1] |= 0x8000
+
+    def readfrom_into(self, address, buffer, *, start=0, end=None):
+        r = self._chip(address)
+        word = r[r["ptr"]]
+        buffer[start:start + 2] = bytes((word >> 8 & 0xFF, word & 0xFF))
+
+    def writeto_then_readfrom(self, address, out, into, *, out_start=0, out_end=None, in_start=0, in_end=None):
+        self.writeto(address, out, start=out_start, end=out_end)
+        self.readfrom_into(address, into, start=in_start, end=in_end)
+
+
+def test_the_ads_source_needs_only_the_busio_interface(kit):
+    bus = _BareADS1115Bus([0x48, 0x49])
+    src = AdsSource(kit, bus, "single")
+    _, values = src.read(5)
+    expected = [1000 * (s.chip == "right") + 100 * s.input + 7 for s in src.layout]
+    assert values.tolist() == [expected] * 5
+
+
+def test_without_reachable_alert_pins_it_falls_back_to_single_shot(kit, monkeypatch):
+    from gpiozero import Device
+    monkeypatch.setattr(Device, "pin_factory", None)
+    monkeypatch.setenv("GPIOZERO_PIN_FACTORY", "no-such-factory")
+    src = AdsSource(kit, _BareADS1115Bus([0x48, 0x49]))
+    assert src.mode == "single" and "cannot watch the ALERT/RDY pins (GPIO 17, 27)" in src.notice
+    assert src.read(2)[1].shape == (2, 8)

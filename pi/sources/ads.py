@@ -130,7 +130,11 @@ class AdsSource:
                 specs.append((self.ads[chip.name], self._lib, [j for j, _ in sensors], [i for _, i in sensors],
                               chip.name))
                 pins.append(chip.alert_pin)
-        self.reader = ReadyReader(specs, len(self.layout), pins, pin_factory)
+        try:
+            self.reader = ReadyReader(specs, len(self.layout), pins, pin_factory)
+        except Exception as e:          # gpiozero: no pin factory here, a pin in use, …
+            raise InsoleError(f"cannot watch the ALERT/RDY pins (GPIO {', '.join(map(str, pins))}): "
+                              f"{type(e).__name__}: {e}") from e
         try:
             self.reader.start()
         except OSError as e:
