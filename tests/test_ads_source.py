@@ -210,3 +210,38 @@ def test_without_reachable_alert_pins_it_falls_back_to_single_shot(kit, monkeypa
     src = AdsSource(kit, _BareADS1115Bus([0x48, 0x49]))
     assert src.mode == "single" and "cannot watch the ALERT/RDY pins (GPIO 17, 27)" in src.notice
     assert src.read(2)[1].shape == (2, 8)
+
+
+def test_edges_stamped_by_another_clock_still_label_right(kit):
+    """Some GPIO drivers stamp edges with the wall clock, not the one ``ticks()`` reads: the
+    reader places them by the smallest delay seen, and labels stay right."""
+    from pi.emulator.alert import ChipAlertPin
+
+    class WallClockPin(ChipAlertPin):
+        def drive_at(self, high, t_s):
+            super().drive_at(high, t_s + 1.7e9)          # ~ now in seconds since 1970
+
+    import multiprocessing as mp
+    pins = MockFactory()
+    for c in kit.chips:
+        pins.pin(c.alert_pin, pin_class=WallClockPin)
+    bus = build_bus(kit, pin_factory=pins)
+    _tagged_inputs(bus, kit)
+    hogs = [mp.Process(target=_spin, daemon=True) for _ in range(3)]   # late callbacks, to be caught
+    try:
+        src = AdsSource(kit, bus, pin_factory=pins)
+        assert src.mode == "continuous"
+        for h in hogs:
+            h.start()
+        stamps, rows = [], []
+        while len(rows) < 300:
+            t, v = src.read_paced(1.0)
+            stamps += t
+            rows += list(v)
+        src.close()
+    finally:
+        for h in hogs:
+            h.terminate()
+        bus.deinit()
+    _paced_labels_right(src, bus, stamps, np.array(rows))
+    assert src.rate_hz > 150

@@ -46,6 +46,7 @@ WINDOW = 0.90            # read + write done within this share of the chip's per
 OSC_FAST = 0.90          # until measured, assume the oscillator 10 % fast (TI SBAS444: ±10 %)
 PERIOD_GAPS = 16         # edge gaps averaged before the measured period is trusted
 MARGIN_NS = 40_000       # a transaction this close to an edge counts as across it (clock reads)
+RELEARN_EDGES = 20_000   # edges stamped by another clock: the offset is relearnt this often
 RETRIES = 2              # a failed transaction is tried this many times more, at once
 SILENT_PERIODS = 50      # no pulse for this many periods: the chip is silent, probe it
 PROBE_S = 0.25           # a lost or silent chip is set up again this often
@@ -74,6 +75,8 @@ class ChipStream:
         self._gaps = 0
         self._sum = 0
         self.lock = threading.Lock()
+        self._offset: int | None = None          # see _from_other_clock
+        self._other_clock_edges = 0
         self.lost = False
         self.cycle = np.zeros(len(inputs), dtype=np.int64)
         self.filled = 0
@@ -122,6 +125,17 @@ class ChipStream:
         self.last_edge_ns = time.monotonic_ns()
 
     # -- the pulse --------------------------------------------------------------------------------
+    def _from_other_clock(self, ticks, now_ns: int) -> int:
+        """An edge stamped by a clock the pin factory's ``ticks()`` does not share (some GPIO
+        drivers stamp events with the wall clock): place it by the smallest delay seen between
+        edge and callback, relearnt every ``RELEARN_EDGES`` edges (a clock step)."""
+        raw = int(float(ticks) * 1e9)
+        offset = now_ns - raw
+        self._other_clock_edges += 1
+        if self._offset is None or offset < self._offset or self._other_clock_edges % RELEARN_EDGES == 0:
+            self._offset = offset
+        return raw + self._offset
+
     def _edges_before(self, t: int, t_next: float) -> int:
         """How many of the edges t_next, t_next + period, … lie clearly before ``t`` (ns)."""
         m = 0
@@ -146,7 +160,11 @@ class ChipStream:
         just ended."""
         f = self.factory
         age_s = f.ticks_diff(f.ticks(), ticks)
-        edge_ns = time.monotonic_ns() - int(age_s * 1e9)
+        now_ns = time.monotonic_ns()
+        if 0.0 <= age_s < 0.5:
+            edge_ns = now_ns - int(age_s * 1e9)
+        else:
+            edge_ns = self._from_other_clock(ticks, now_ns)
         with self.lock:
             if self.lost:
                 return
