@@ -63,11 +63,16 @@ def fsr_divider_volts(counts: np.ndarray, cal: Mapping[str, Any]) -> np.ndarray:
     return np.asarray(counts, dtype=float) * (cal["fs_v"] / 2.0 ** (cal["bits"] - 1))
 
 
+def fsr_conductance_s(volts, r_m_ohm, vcc_v):
+    """The FSR's conductance (S) from the divider's midpoint voltage: G = V / (Rm·(Vcc − V)),
+    0 at or below 0 V, held finite at the supply (a shorted sensor)."""
+    v = np.clip(volts, 0.0, np.asarray(vcc_v) * 0.999)
+    return v / (r_m_ohm * (vcc_v - v))
+
+
 def fsr_divider_newtons(counts: np.ndarray, cal: Mapping[str, Any]) -> np.ndarray:
     """ADC counts → newtons through the FSR divider model (see module docstring)."""
-    vcc = cal["vcc_v"]
-    v = np.clip(fsr_divider_volts(counts, cal), 0.0, vcc * 0.999)
-    conductance_s = v / (cal["r_m_ohm"] * (vcc - v))
+    conductance_s = fsr_conductance_s(fsr_divider_volts(counts, cal), cal["r_m_ohm"], cal["vcc_v"])
     return cal["n_per_siemens"] * conductance_s + cal.get("offset_n", 0.0)
 
 

@@ -25,7 +25,7 @@ from .contacts import Contact, ContactTracker, detect_contacts
 from .features import G, GaitParams, Landing, landing_features, landing_features_batch  # noqa: F401
 from .layout import Layout
 from .strike import initial_contact
-from .summary import flight_ms_before
+from .summary import flights_before
 
 @dataclass(frozen=True)
 class Verdict:
@@ -174,17 +174,12 @@ def analyse(t_s: np.ndarray, values: np.ndarray, layout: Layout, rate_hz: float 
                                               body_mass_kg, params))
     out.sort(key=lambda l: l.t_on_s)
     # frames lost (gaps): no landing is measured across one, nor a flight (as live: StreamingGait)
-    resume = t_s[gap_starts(t_s, rate_hz)]
+    after_gap = gap_starts(t_s, rate_hz)
+    resume = t_s[after_gap]
     if resume.size:
-        stop = t_s[gap_starts(t_s, rate_hz) - 1]
+        stop = t_s[after_gap - 1]
         out = [l for l in out if not np.any((l.t_on_s <= stop) & (l.t_off_s >= stop))
                and not np.any(np.isclose(l.t_on_s, resume))]
-    two = len(layout.feet) == 2
-    last: dict[str, Landing] = {}
-    for l in out:
-        if resume.size and last and np.any((resume > max(x.t_on_s for x in last.values())) & (resume <= l.t_on_s)):
-            last = {}
-        other = "right" if l.foot == "left" else "left"
-        l.flight_ms = flight_ms_before(l, last.get(other) if two else None, None if two else last.get(l.foot))
-        last[l.foot] = l
+    for l, flight in flights_before(out, layout.feet, resume):
+        l.flight_ms = flight
     return out

@@ -74,24 +74,29 @@ def flight_ms_before(landing, prev_other, prev_same) -> float | None:
     return None
 
 
-def flight_times_ms(landings: list, feet: Iterable[str], breaks=()) -> dict[str, list[float]]:
-    """Flight time before each landing, per foot, in time order (see :func:`flight_ms_before`);
-    none is timed across a gap in the frames (``breaks``)."""
+def flights_before(landings: list, feet: Iterable[str], breaks=()):
+    """(landing, flight time before it in ms or None) for each landing of ``feet``, in time
+    order (see :func:`flight_ms_before`); none is timed across a gap in the frames (``breaks``)."""
     feet = list(feet)
     two = len(feet) == 2
-    out: dict[str, list[float]] = {f: [] for f in feet}
     last: dict[str, Any] = {}
     for l in sorted(landings, key=lambda l: _get(l, "t_on_s")):
         f = _get(l, "foot")
-        if f not in out:
+        if f not in feet:
             continue
         if last and _spans_break([max(_get(x, "t_on_s") for x in last.values())], [_get(l, "t_on_s")], breaks)[0]:
             last = {}
         other = next((g for g in feet if g != f), None)
-        fl = flight_ms_before(l, last.get(other) if two else None, None if two else last.get(f))
-        if fl is not None:
-            out[f].append(fl)
+        yield l, flight_ms_before(l, last.get(other) if two else None, None if two else last.get(f))
         last[f] = l
+
+
+def flight_times_ms(landings: list, feet: Iterable[str], breaks=()) -> dict[str, list[float]]:
+    """Flight time before each landing, per foot, in time order (see :func:`flights_before`)."""
+    out: dict[str, list[float]] = {f: [] for f in feet}
+    for l, fl in flights_before(landings, out, breaks):
+        if fl is not None:
+            out[_get(l, "foot")].append(fl)
     return out
 
 

@@ -117,9 +117,9 @@ def row(kit, bus_hz: float, mode: str, seconds: float) -> dict:
             try:
                 src = AdsSource(kit, bus, "continuous", pin_factory=pins)
             except InsoleError as e:
-                from pi.sources.ads_ready import WINDOW
+                from pi.sources.ads_ready import read_write_window_s
                 bus_us = len(kit.chips) * (CONFIG_WRITE_BITS + REGISTER_READ_BITS) / bus_hz * 1e6
-                win_us = WINDOW * 1e6 / min(c.data_rate for c in kit.chips)
+                win_us = read_write_window_s(max(c.data_rate for c in kit.chips)) * 1e6
                 out.update(fps=0.0, note=f"{type(e).__name__} at start-up; read+write {bus_us:.0f} µs of bus "
                                          f"per conversion vs window {win_us:.0f} µs")
                 return out

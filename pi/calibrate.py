@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from analysis.calibration import fsr_conductance_s
 from analysis.errors import ConfigError, InsoleError
-from pi.wizard import G, open_bus, read_volts
+from pi.wizard import G, need_terminal_or_person, open_bus, read_volts
 
 SETTLE_S = 1.0            # after the person is in position, before averaging
 MIN_RESPONSE = 0.05       # standing must raise the foot's summed signal by this share of the supply
@@ -41,22 +41,17 @@ class CalibrationError(InsoleError):
     pass
 
 
-def conductance(volts: np.ndarray, r_m_ohm: np.ndarray, vcc: float) -> np.ndarray:
-    v = np.clip(volts, 0.0, vcc * 0.999)
-    return v / (r_m_ohm * (vcc - v))
-
-
 def fit(layout, zero_v: np.ndarray, standing_v: dict, mass_kg: float) -> dict:
     """Per sensor name: the fitted fsr_divider calibration. ``standing_v``: foot → volts per
     sensor (whole layout) while standing on that foot."""
     cals = [s.calibration for s in layout]
     vcc = np.array([c["vcc_v"] for c in cals])
     rm = np.array([c["r_m_ohm"] for c in cals])
-    g0 = conductance(zero_v, rm, vcc)
+    g0 = fsr_conductance_s(zero_v, rm, vcc)
     out = {}
     for foot, v in standing_v.items():
         idx = layout.index[foot]
-        dg = conductance(v, rm, vcc)[idx] - g0[idx]
+        dg = fsr_conductance_s(v, rm, vcc)[idx] - g0[idx]
         total = float(dg.sum())
         if total <= 0:
             raise CalibrationError(f"the {foot} sensors did not respond to standing on the {foot} foot")
@@ -140,10 +135,9 @@ def save(kit, cals: dict) -> tuple[Path, Path | None]:
     return dest, backup
 
 
-def _hold(src, seconds: float, bars=None) -> np.ndarray:
-    read_volts(src, SETTLE_S, bars)
-    v = read_volts(src, seconds, bars)
-    return np.median(v, axis=0)
+def _hold(src, seconds: float) -> np.ndarray:
+    read_volts(src, SETTLE_S)
+    return np.median(read_volts(src, seconds), axis=0)
 
 
 def run_calibration(kit, i2c, mass_kg: float, hold_s: float, act=None, wait=None, console=None):
@@ -201,9 +195,11 @@ def calibrate_main(args) -> int:
         raise CalibrationError("body mass unknown: give --mass KG (or set [subject] body_mass_kg in the kit file)")
     console = Console()
     i2c, person, close = open_bus(kit, emulated=args.source == "emulated")
-    if person is None and not sys.stdin.isatty():
+    try:
+        need_terminal_or_person(person, "calibrate asks you to stand still in three positions")
+    except InsoleError:
         close()
-        raise CalibrationError("calibrate asks you to stand still in three positions: run it in a terminal")
+        raise
     if person is not None:
         person.mass = mass
     console.print(f"[bold]insole calibrate[/bold]: {kit.path.name}, body mass {mass:g} kg, "

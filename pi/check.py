@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.errors import InsoleError
 from pi.wizard import Bars, open_bus, read_volts, scan
 
 RISE_FRACTION = 0.10     # a press: the input rises by this share of the supply or more
@@ -242,6 +241,3 @@ def check_main(args) -> int:
     console.print(f"\n[bold green]the kit is wired as configured[/bold green]: next, `{nxt}`")
     return 0
 
-
-class CheckError(InsoleError):
-    pass

@@ -224,6 +224,7 @@ class Bars:
         return Group(Text(self.prompt, style="bold yellow"), t)
 
 
-def need_terminal_or_person(person) -> None:
+def need_terminal_or_person(person, what: str = "this wizard asks you to act on the kit") -> None:
+    """A wizard needs someone to follow it: the emulated person, or a user at a terminal."""
     if person is None and not sys.stdin.isatty():
-        raise InsoleError("this wizard asks you to act on the kit: run it in a terminal")
+        raise InsoleError(f"{what}: run it in a terminal")

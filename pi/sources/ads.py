@@ -147,15 +147,16 @@ class AdsSource:
         # frames lost to a late pulse show as longer intervals: the typical one is the chips' pace
         self.achievable_hz = round(1e9 / float(np.median(np.diff(stamps))), 1)
         self.rate_hz = self.achievable_hz
-        self.input_offsets_s = [round(slot / self.ads[s.chip].data_rate, 6) for s in self.layout
-                                for slot in [sorted(x.input for x in self.layout if x.chip == s.chip).index(s.input)]]
+        # each chip converts its inputs in order, one per conversion
+        self.input_offsets_s = [0.0] * len(self.layout)
+        for ads, _, inputs, cols, _ in specs:
+            for slot, col in enumerate(cols):
+                self.input_offsets_s[col] = round(slot / ads.data_rate, 6)
 
     def _check_window(self) -> None:
-        """Continuous mode reads a result and writes the next input within WINDOW of a
-        conversion after each pulse: time that pair of transactions here, and refuse (with the
-        reason) when it takes more than half the window, leaving the rest for the callback to
-        start (a 100 kHz bus, or an ADS1015 at 3300 SPS, cannot keep up)."""
-        from pi.sources.ads_ready import OSC_FAST, WINDOW
+        """Time a read and a write on each chip here, and refuse continuous mode (with the
+        reason) when they take over half the window a callback has for them."""
+        from pi.sources.ads_ready import read_write_window_s
         for name, ads in self.ads.items():
             times = []
             for _ in range(5):
@@ -164,7 +165,7 @@ class AdsSource:
                 self._retry(ads._write_register, 1, self._config_word(ads, 0) & ~self._lib._ADS1X15_CONFIG_OS_SINGLE)
                 times.append(time.perf_counter() - t0)
             pair = float(np.median(times))
-            window = WINDOW * OSC_FAST / ads.data_rate
+            window = read_write_window_s(ads.data_rate)
             if pair > 0.5 * window:
                 raise InsoleError(f"continuous mode needs a read and a write within {window * 1e6:.0f} µs of each "
                                   f"conversion at {ads.data_rate} SPS; they take {pair * 1e6:.0f} µs on this bus "

@@ -7,18 +7,16 @@ with the comparator set as conversion-ready (Hi_thresh MSB 1, Lo_thresh MSB 0, C
 conversion), so ALERT/RDY pulses low at the end of every conversion. A config write lets the
 conversion in progress finish with the old input; the new one applies from the next conversion.
 So on each pulse we read the result just finished and write the input for the conversion
-*after next*: the labels run two conversions behind the writes, and a queue keeps them.
+*after next*.
 
-That bookkeeping holds only if the read and the write both happen before the *next* conversion
-ends. Each pulse's edge time (gpiozero's ``ticks``: the kernel's timestamp with lgpio) is
-therefore checked twice: the gap since the previous edge (1.5 periods or more: a pulse went
-unseen) and the age of the edge once the write is done (more than ``WINDOW`` of the chip's
-period, measured from its own edges, assumed 10 % short until then: the write may have missed
-its conversion). Either way the labels are no longer known, the values in
-hand are dropped, and the chip is re-synchronised on the next pulse handled in time (the
-conversion then under way is discarded). A sample is lost, never mislabelled.
+That holds only if the read and the write land before the *next* conversion ends, which a late
+callback cannot promise. So each callback notes when its read and write began and ended, and the
+next pulse's edge time (gpiozero's ``ticks``: the kernel's timestamp with lgpio) settles what
+they did: which conversion's result the read returned, and from which conversion the write
+applies. A transaction across an edge leaves that one conversion's input unknown, and its result
+is dropped. A sample is lost, never mislabelled.
 
-A transaction that fails is retried at once (still inside the window, mostly); a chip that keeps
+A transaction that fails is retried at once; a chip that keeps
 failing is marked *lost*: its pulses are ignored, and :meth:`ReadyReader.maintain` (called by
 the sampler, never on the GPIO thread) sets it up again every ``PROBE_S`` until it answers. A
 chip whose pulses stop (a power cut, a loose ALERT wire) is probed the same way; one that lost
@@ -41,9 +39,8 @@ from collections import deque
 
 import numpy as np
 
-LATE_FACTOR = 1.5        # an edge this many periods after the previous one: a pulse went unseen
-WINDOW = 0.90            # read + write done within this share of the chip's period from the edge…
-OSC_FAST = 0.90          # until measured, assume the oscillator 10 % fast (TI SBAS444: ±10 %)
+OSC_FAST = 0.90          # the shortest conversion period: the oscillator up to 10 % fast (TI SBAS444)
+WINDOW = 0.90            # share of that period in which a callback's read and write should be done
 PERIOD_GAPS = 16         # edge gaps averaged before the measured period is trusted
 MARGIN_NS = 40_000       # a transaction this close to an edge counts as across it (clock reads)
 RELEARN_EDGES = 20_000   # edges stamped by another clock: the offset is relearnt this often
@@ -51,6 +48,13 @@ RETRIES = 2              # a failed transaction is tried this many times more, a
 SILENT_PERIODS = 50      # no pulse for this many periods: the chip is silent, probe it
 PROBE_S = 0.25           # a lost or silent chip is set up again this often
 MAX_PENDING = 8          # cycles kept waiting for the other chips' (a chip gone: the oldest go)
+
+
+def read_write_window_s(data_rate: float) -> float:
+    """Time after a pulse in which a callback's read and write should be done, s. Continuous
+    mode is refused when the two transactions alone take over half of it (a 100 kHz bus, or an
+    ADS1015 at 3300 SPS): the other half is the callback's to start in."""
+    return WINDOW * OSC_FAST / data_rate
 
 
 class ChipStream:
