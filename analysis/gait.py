@@ -160,10 +160,16 @@ def analyse(t_s: np.ndarray, values: np.ndarray, layout: Layout, rate_hz: float 
     ``t_s`` (n,) s; ``values`` (n, n_sensors) stored values in the layout's column order;
     ``rate_hz`` defaults to the median frame rate of ``t_s``.
     """
+    forces = Calibrator([s.calibration for s in layout])(np.asarray(values, dtype=float))
+    return analyse_forces(t_s, forces, layout, rate_hz, body_mass_kg, params)
+
+
+def analyse_forces(t_s: np.ndarray, forces: np.ndarray, layout: Layout, rate_hz: float | None = None,
+                   body_mass_kg: float | None = None, params: GaitParams = GaitParams()) -> list[Landing]:
+    """:func:`analyse` on forces already in newtons (``(n, n_sensors)``, the layout's order)."""
     t_s = np.asarray(t_s, dtype=float)
     if rate_hz is None:
         rate_hz = 1.0 / float(np.median(np.diff(t_s))) if len(t_s) > 1 else 100.0
-    forces = Calibrator([s.calibration for s in layout])(np.asarray(values, dtype=float))
     out: list[Landing] = []
     for foot in layout.feet:
         idx = layout.index[foot]

@@ -336,7 +336,10 @@ def _read_samples(path: Path, layout: Layout) -> tuple[np.ndarray, np.ndarray, i
     ncol = len(expected)
     if not body.strip():
         return np.zeros(0), np.zeros((0, ncol - 1)), torn
-    try:
+    arr = _parse_fast(body, ncol)
+    if arr is not None:
+        return arr[:, 0].copy(), arr[:, 1:].copy(), torn
+    try:                                   # the careful parser: says what is wrong, and where
         arr = np.loadtxt(io.BytesIO(body), delimiter=",", ndmin=2, dtype=float)
     except ValueError as e:
         reason = str(e).split(";")[0]            # numpy's advice after the ';' is not ours
@@ -344,3 +347,22 @@ def _read_samples(path: Path, layout: Layout) -> tuple[np.ndarray, np.ndarray, i
     if arr.shape[1] != ncol:
         raise SessionError(f"{path}: expected {ncol} columns, got {arr.shape[1]}")
     return arr[:, 0].copy(), arr[:, 1:].copy(), torn
+
+
+def _parse_fast(body: bytes, ncol: int) -> np.ndarray | None:
+    """Parse the CSV body with pandas' C reader (~5× numpy.loadtxt on a long session), or None
+    when it is not a clean table of ``ncol`` numeric columns; the caller then parses it with
+    numpy, whose errors name the line at fault."""
+    try:
+        import pandas as pd
+    except ImportError:                    # a minimal install still reads sessions, more slowly
+        return None
+    try:
+        frame = pd.read_csv(io.BytesIO(body), header=None, dtype=np.float64, engine="c",
+                            na_filter=True, skip_blank_lines=True)
+    except Exception:                      # noqa: BLE001 - any failure: let numpy explain it
+        return None
+    arr = frame.to_numpy(dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != ncol or np.isnan(arr).any():
+        return None                        # empty cells, short rows: numpy gives the message
+    return arr

@@ -1,0 +1,219 @@
+"""``analysis.load_session``: a session folder as numpy arrays, re-analysed, for notebooks.
+
+::
+
+    from analysis import load_session
+    s = load_session("sessions/2026-11-24T190400Z")
+    s.t_s                  # (n,) s since the session start (monotonic clock)
+    s.forces_n             # (n, n_sensors) N, columns in s.names order
+    s.foot_force("left")   # (n,) N, the left foot's sensors summed
+    s.landings             # [Landing] re-analysed from the samples (analysis.features.Landing)
+    s.table()              # the landings as columns: {"t_on_s": array, "strike": array, …}
+    s.summary              # DESIGN.md contract 3 (what `insole report --json` prints)
+    s.segments()           # the parts between markers, each a LoadedSession of its own
+
+Detection parameters can be overridden by name (any field of ``ContactParams``,
+``StrikeParams`` or ``GaitParams``): ``load_session(path, on_floor_n=30, min_contact_ms=60)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .calibration import Calibrator
+from .contacts import ContactParams
+from .errors import UsageError
+from .features import GaitParams, Landing
+from .gait import analyse_forces, gap_starts
+from .layout import Layout
+from .session import Session, read_session
+from .strike import StrikeParams
+from .summary import summarise
+
+
+def gait_params(base: GaitParams | None = None, **overrides: Any) -> GaitParams:
+    """``base`` (default parameters if None) with fields replaced by name, wherever they live
+    (``on_floor_n`` is in ``ContactParams``, ``snap_band_from`` in ``StrikeParams`` …)."""
+    p = base or GaitParams()
+    contact, strike, top = {}, {}, {}
+    names = {"contact": {f.name for f in dataclasses.fields(ContactParams)},
+             "strike": {f.name for f in dataclasses.fields(StrikeParams)},
+             "top": {f.name for f in dataclasses.fields(GaitParams)} - {"contact", "strike"}}
+    for k, v in overrides.items():
+        if k in names["contact"]:
+            contact[k] = v
+        elif k in names["strike"]:
+            strike[k] = v
+        elif k in names["top"]:
+            top[k] = v
+        else:
+            known = sorted(names["contact"] | names["strike"] | names["top"])
+            raise UsageError(f"unknown detection parameter {k!r}; known: {', '.join(known)}")
+    return dataclasses.replace(p, contact=dataclasses.replace(p.contact, **contact),
+                               strike=dataclasses.replace(p.strike, **strike), **top)
+
+
+@dataclass
+class Segment:
+    """A part of a session: from ``t0_s`` (inclusive) to ``t1_s`` (exclusive), s since start."""
+
+    label: str
+    t0_s: float
+    t1_s: float
+
+
+@dataclass
+class LoadedSession:
+    """A session in memory, re-analysed. Times in s since the session start, forces in N.
+
+    ``landings`` are found again from the samples with ``params`` (not read from landings.csv,
+    which holds what the live display saw: that is ``live_landings``). ``summary`` is the
+    contract-3 dict of these landings. A window of a session (:meth:`between`,
+    :meth:`segments`) is a LoadedSession of its own with times still from the session start.
+    """
+
+    path: Path
+    meta: dict
+    layout: Layout
+    t_s: np.ndarray
+    forces_n: np.ndarray
+    landings: list[Landing]
+    summary: dict
+    params: GaitParams
+    rate_hz: float                      # nominal frames/s (session.json, else the median step)
+    body_mass_kg: float | None          # from session.json's subject, None when unknown
+    live_landings: list[dict] | None = None
+    truth: list[dict] | None = None
+    label: str | None = None            # the segment's label, for a window of a session
+    notes: list[str] = field(default_factory=list)
+
+    # ----------------------------------------------------------------------------- basics ---
+    @property
+    def names(self) -> list[str]:
+        """Sensor names, in the column order of ``forces_n``."""
+        return list(self.layout.names)
+
+    @property
+    def feet(self) -> list[str]:
+        """The instrumented feet (``left``, ``right``), in that order."""
+        return list(self.layout.feet)
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.t_s[-1] - self.t_s[0]) if len(self.t_s) > 1 else 0.0
+
+    @property
+    def markers(self) -> list[tuple[float, str]]:
+        """(t_s, label) of each marker, in time order."""
+        out = []
+        for m in self.meta.get("markers") or []:
+            if isinstance(m, dict) and isinstance(m.get("t_s"), (int, float)):
+                out.append((float(m["t_s"]), str(m.get("label", ""))))
+        return sorted(out)
+
+    @property
+    def breaks_s(self) -> np.ndarray:
+        """Times (s) at which frames resumed after a gap (no stride or flight is timed across)."""
+        return self.t_s[gap_starts(self.t_s, self.rate_hz)] if len(self.t_s) > 1 else np.zeros(0)
+
+    def foot_force(self, foot: str) -> np.ndarray:
+        """(n,) N: the summed force of one foot's sensors."""
+        if foot not in self.layout.index:
+            raise UsageError(f"no sensors under the {foot} foot in {self.path}")
+        return self.forces_n[:, self.layout.index[foot]].sum(axis=1)
+
+    def table(self) -> dict[str, np.ndarray]:
+        """The landings as columns (``pandas.DataFrame(s.table())`` makes a data frame):
+        the fields of :class:`analysis.features.Landing` except the COP path."""
+        cols = [f.name for f in dataclasses.fields(Landing) if f.name != "cop_path"]
+        out = {}
+        for c in cols:
+            vals = [getattr(l, c) for l in self.landings]
+            if c in ("foot", "strike", "first_region"):
+                out[c] = np.array([v if v is not None else "" for v in vals], dtype=object)
+            else:
+                out[c] = np.array([np.nan if v is None else v for v in vals], dtype=float)
+        return out
+
+    # ---------------------------------------------------------------------------- windows ---
+    def between(self, t0_s: float, t1_s: float, label: str | None = None) -> "LoadedSession":
+        """The part of the session from ``t0_s`` to ``t1_s`` (s since start): its samples, the
+        landings that start within it, and their summary (strides and flights only within it)."""
+        a, b = np.searchsorted(self.t_s, [t0_s, t1_s], side="left")
+        landings = [l for l in self.landings if t0_s <= l.t_on_s < t1_s]
+        t = self.t_s[a:b]
+        breaks = self.breaks_s
+        breaks = np.concatenate([[t0_s], breaks[(breaks > t0_s) & (breaks < t1_s)]])
+        summary = summarise(landings, self.feet, self.meta.get("health"), breaks)
+        return dataclasses.replace(self, t_s=t, forces_n=self.forces_n[a:b], landings=landings,
+                                   summary=summary, label=label, notes=list(self.notes),
+                                   live_landings=None, truth=None)
+
+    def segments(self) -> list["LoadedSession"]:
+        """The session cut at its markers: the part before the first marker (labelled
+        ``start``), then one part per marker, labelled by it, to the next marker or the end.
+        With no markers, the whole session (labelled ``all``). Empty parts are left out."""
+        return [self.between(s.t0_s, s.t1_s, s.label) for s in self.segment_bounds()]
+
+    def segment_bounds(self) -> list[Segment]:
+        end = float(self.t_s[-1]) + 1e-9 if len(self.t_s) else 0.0
+        start = float(self.t_s[0]) if len(self.t_s) else 0.0
+        marks = [(t, lab) for t, lab in self.markers if start < t < end]
+        if not marks:
+            return [Segment("all", start, end)]
+        cuts = [("start", start)] + [(lab or f"marker {i + 1}", t) for i, (t, lab) in enumerate(marks)]
+        out = []
+        for (lab, t0), (_, t1) in zip(cuts, cuts[1:] + [("", end)]):
+            if t1 > t0 and np.any((self.t_s >= t0) & (self.t_s < t1)):
+                out.append(Segment(lab, t0, t1))
+        return out
+
+    def segment(self, which: str | int) -> "LoadedSession":
+        """One segment by label or by number (0 = the first, before any marker)."""
+        bounds = self.segment_bounds()
+        if isinstance(which, int) or (isinstance(which, str) and which.isdigit()):
+            i = int(which)
+            if not 0 <= i < len(bounds):
+                raise UsageError(f"{self.path}: segment {i} does not exist; it has {len(bounds)} "
+                                 f"({', '.join(s.label for s in bounds)})")
+            s = bounds[i]
+            return self.between(s.t0_s, s.t1_s, s.label)
+        found = [s for s in bounds if s.label == which]
+        if not found:
+            raise UsageError(f"{self.path}: no segment labelled {which!r}; its segments: "
+                             f"{', '.join(repr(s.label) for s in bounds)}")
+        if len(found) > 1:
+            raise UsageError(f"{self.path}: {len(found)} segments are labelled {which!r}; name one by number")
+        s = found[0]
+        return self.between(s.t0_s, s.t1_s, s.label)
+
+
+def load_session(path: str | os.PathLike, params: GaitParams | None = None, **overrides: Any) -> LoadedSession:
+    """Read a session folder and re-analyse its landings from the samples.
+
+    ``params`` and ``overrides`` (any detection parameter by name, see :func:`gait_params`)
+    change the detection. Raises :class:`analysis.errors.SessionError` with a one-line reason
+    when the folder is not a readable session.
+    """
+    return loaded(read_session(path), params, **overrides)
+
+
+def loaded(s: Session, params: GaitParams | None = None, **overrides: Any) -> LoadedSession:
+    """A :class:`LoadedSession` of a session already read (see :func:`load_session`)."""
+    p = gait_params(params, **overrides)
+    forces = Calibrator([x.calibration for x in s.layout])(s.values)
+    rate = s.rate_hz
+    landings = analyse_forces(s.t_s, forces, s.layout, rate, s.body_mass_kg, p)
+    breaks = s.t_s[gap_starts(s.t_s, rate)] if len(s.t_s) > 1 else []
+    summary = summarise(landings, s.layout.feet, s.meta.get("health"), breaks)
+    notes = list(s.notes)
+    if s.torn_lines:
+        notes.append(f"{s.torn_lines} torn line dropped from the end of samples.csv")
+    return LoadedSession(s.path, s.meta, s.layout, s.t_s, forces, landings, summary, p,
+                         rate, s.body_mass_kg, s.landings, s.truth, None, notes)
