@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="re-analyse a session from its samples and summarise it")
     rep.add_argument("dir", metavar="DIR", help="the session folder")
     rep.add_argument("--json", action="store_true", help="print the summary as JSON (format in the README)")
-    rep.add_argument("--out", metavar="DIR", help="also write the report files here (not yet: HTML comes later)")
+    rep.add_argument("--out", metavar="DIR", help="also write the HTML report, its plots (PNG), landings.csv and summary.json into this folder")
 
     ck = sub.add_parser("check", help="is the kit wired as configured? finds the chips, then asks you to "
                         "press each sensor")

@@ -1,0 +1,191 @@
+"""The session report: one self-contained HTML page (plots embedded) and, beside it, each plot
+as a PNG, the re-analysed landings as CSV and the summary as JSON.
+
+::
+
+    REPORT/
+      report.html      opens offline in any browser (no scripts, no external files)
+      *.png            the figures of analysis.plots.FIGURES
+      landings.csv     one row per landing re-analysed from the samples, with its segment
+      summary.json     DESIGN.md contract 3 (as `insole report --json`)
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .errors import SessionError
+from .load import LoadedSession
+from .plots import FIGURES, STRIKE_LABEL, save
+from .session import LANDING_COLUMNS
+from .summary import STRIKES
+
+#: what each figure shows and how to read it (shown under the figure)
+READ_ME = {
+    "cop_paths": "Each thin line is one landing's centre of pressure from initial contact to toe-off; the thick "
+                 "line is the mean path of its class and the symbol where it starts. The dotted lines cut the "
+                 "foot into thirds: a landing is classed by where its path starts.",
+    "strike_index": "Each point is a landing (◀ left, ▶ right foot). Shaded bands are the parts between the "
+                    "session's markers; hatched bands are breaks in the recording.",
+    "force_curves": "The foot's summed force from initial contact, mean ± SD per class. A heel strike shows a "
+                    "sharp early peak (the impact transient) in the first ~50 ms; a forefoot landing rises smoothly.",
+    "contact_cadence": "Ground contact time and cadence per landing, with a rolling median to show the trend.",
+    "left_right": "The same measures for each foot: a big difference between feet is worth a look.",
+    "timing": "How evenly the frames came: one tall bar at the nominal interval is a healthy recording.",
+}
+
+
+def _fmt(v, unit="", digits=1) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}{unit}"
+    return f"{v}{unit}"
+
+
+def summary_rows(blocks: list[tuple[str, dict]]) -> list[tuple[str, list[str]]]:
+    """The report's summary table: (row label, [cell per block]) for contract-3 blocks."""
+    rows = [("landings", [str(b["landings"]) for _, b in blocks])]
+    for k in STRIKES:
+        rows.append((STRIKE_LABEL[k], [f"{b['strike_counts'][k]}" + (
+            f" ({100 * b['strike_counts'][k] / b['landings']:.0f} %)" if b["landings"] else "") for _, b in blocks]))
+    rows += [("forefoot %", [_fmt(b["forefoot_pct"], " %") for _, b in blocks]),
+             ("strike index, median", [_fmt(b["strike_index_median"]) for _, b in blocks]),
+             ("cadence, steps/min", [_fmt(b["cadence_spm"]) for _, b in blocks]),
+             ("contact time, median", [_fmt(b["contact_ms_median"], " ms", 0) for _, b in blocks]),
+             ("flight time, median", [_fmt(b["flight_ms_median"], " ms", 0) for _, b in blocks])]
+    return rows
+
+
+def _table(head: list[str], rows: list[tuple[str, list[str]]]) -> str:
+    h = "".join(f"<th>{html.escape(x)}</th>" for x in head)
+    body = "".join("<tr><th>" + html.escape(label) + "</th>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+                   + "</tr>" for label, cells in rows)
+    return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def write_landings_csv(s: LoadedSession, path: Path) -> None:
+    """The re-analysed landings with the label of the marker segment each starts in."""
+    bounds = s.segment_bounds()
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow([*LANDING_COLUMNS, "segment"])
+        for l in s.landings:
+            row = l.csv_row()
+            seg = next((b.label for b in bounds if b.t0_s <= l.t_on_s < b.t1_s), "")
+            w.writerow([_cell(row.get(c)) for c in LANDING_COLUMNS] + [seg])
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.6g}" if abs(v) < 1e6 else f"{v:.1f}"
+    return str(v)
+
+
+def write_report(s: LoadedSession, out, progress: Callable[[str], None] | None = None) -> Path:
+    """Write the report folder ``out`` (created if needed; earlier report files in it are
+    replaced); returns the path of ``report.html``."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SessionError(f"{out} is a file; --out needs a folder for the report")
+    if (out / "session.json").exists():
+        raise SessionError(f"{out} is a session folder; write the report to another folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SessionError(f"cannot create {out}: {e.strerror}") from e
+    say = progress or (lambda _msg: None)
+    figures = []
+    for stem, caption, make in FIGURES:
+        say(f"drawing {caption.lower()}")
+        fig = make(s)
+        buf = io.BytesIO()
+        save(fig, buf)
+        png = buf.getvalue()
+        (out / f"{stem}.png").write_bytes(png)
+        figures.append((stem, caption, png))
+    say("writing landings.csv, summary.json and report.html")
+    write_landings_csv(s, out / "landings.csv")
+    (out / "summary.json").write_text(json.dumps(s.summary, indent=2) + "\n", encoding="utf-8")
+    page = out / "report.html"
+    page.write_text(render_html(s, figures), encoding="utf-8")
+    return page
+
+
+def render_html(s: LoadedSession, figures: list[tuple[str, str, bytes]]) -> str:
+    meta = s.meta
+    src = meta.get("source") or {}
+    mass = s.body_mass_kg
+    title = f"insole report: {s.path.name}"
+    facts = [("session", str(s.path)), ("started", str(meta.get("started_at", "–"))),
+             ("source", str(src.get("kind", "?")) + (f" ({src['format']})" if src.get("format") else "")),
+             ("duration", f"{s.duration_s / 60:.1f} min ({len(s.t_s)} frames at {s.rate_hz:g} frames/s)"),
+             ("body mass", f"{mass:g} kg" if mass else "unknown (forces in newtons)")]
+    blocks = [("all", s.summary)] + [(f"{f} foot", s.summary["feet"][f]) for f in s.feet]
+    parts = [f"<h1>{html.escape(title)}</h1>",
+             "<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts) + "</dl>",
+             "<h2>Summary</h2>", _table([""] + [b for b, _ in blocks], summary_rows(blocks))]
+    segs = s.segments() if len(s.segment_bounds()) > 1 else []
+    if segs:
+        parts += ["<h2>Between markers</h2>",
+                  _table([""] + [f"{g.label} ({g.t_s[0] / 60:.1f}–{g.t_s[-1] / 60:.1f} min)" for g in segs],
+                         summary_rows([(g.label, g.summary) for g in segs]))]
+    notes = list(s.notes)
+    if "ended_at" not in meta and src.get("kind") != "import":
+        notes.append("this session did not end cleanly (power cut or killed); it is analysed up to its last saved frame")
+    if notes:
+        parts.append("<p class=note>" + "<br>".join(html.escape(n) for n in notes) + "</p>")
+    for stem, caption, png in figures:
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(f"<section id={stem}><h2>{html.escape(caption)}</h2>"
+                     f"<img src=\"data:image/png;base64,{data}\" alt=\"{html.escape(caption)}\">"
+                     f"<p class=read>{html.escape(READ_ME.get(stem, ''))}</p></section>")
+    health = s.summary.get("health") or {}
+    gaps = meta.get("gaps") or []
+    if health or gaps:
+        rows = [(k.replace("_", " "), [str(v)]) for k, v in health.items()]
+        rows += [(f"gap at {g.get('t_s', '?')} s", [f"{g.get('duration_s', '?')} s: {g.get('reason', '')}"])
+                 for g in gaps if isinstance(g, dict)]
+        parts += ["<h2>Sampling health (as logged)</h2>", _table(["", ""], rows)]
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    parts.append(f"<footer>insole {html.escape(__version__)}, report made {when}. Strike index: centre of "
+                 "pressure at initial contact as % of foot length from the heel (Cavanagh &amp; Lafortune "
+                 "1980): heel below 33.3, forefoot from 66.7. Landings re-analysed from the samples; "
+                 "their table is in landings.csv beside this page.</footer>")
+    return _PAGE.format(title=html.escape(title), body="\n".join(parts))
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; max-width: 1250px;
+       margin: 1.5em auto; padding: 0 1em; }}
+h1 {{ font-size: 1.5em; margin-bottom: .3em; }}
+h2 {{ font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }}
+dl {{ display: grid; grid-template-columns: max-content auto; gap: .1em 1em; margin: 0; }}
+dt {{ color: #666; }} dd {{ margin: 0; }}
+table {{ border-collapse: collapse; margin: .5em 0; }}
+th, td {{ padding: .2em .8em; border-bottom: 1px solid #e4e4e4; text-align: right; }}
+tbody th {{ text-align: left; font-weight: normal; color: #444; }}
+img {{ max-width: 100%; height: auto; }}
+.read {{ color: #555; font-size: .92em; margin-top: 0; }}
+.note {{ background: #fff6dc; padding: .5em .8em; }}
+footer {{ margin-top: 2em; color: #777; font-size: .85em; }}
+@media print {{ section {{ break-inside: avoid; }} }}
+</style></head>
+<body>
+{body}
+</body></html>
+"""
