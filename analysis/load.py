@@ -34,7 +34,7 @@ from .gait import analyse_forces, gap_starts
 from .layout import Layout
 from .session import Session, read_session
 from .strike import StrikeParams
-from .summary import summarise
+from .summary import stride_times, summarise
 
 
 def gait_params(base: GaitParams | None = None, **overrides: Any) -> GaitParams:
@@ -127,6 +127,16 @@ class LoadedSession:
         if foot not in self.layout.index:
             raise UsageError(f"no sensors under the {foot} foot in {self.path}")
         return self.forces_n[:, self.layout.index[foot]].sum(axis=1)
+
+    def cadence_points(self, foot: str) -> tuple[np.ndarray, np.ndarray]:
+        """(t_s, steps/min) of each stride of one foot: 120 / stride time at the stride's end;
+        strides across a gap or a pause left out (as in the summary)."""
+        on = np.sort([l.t_on_s for l in self.landings if l.foot == foot])
+        if on.size < 2:
+            return np.zeros(0), np.zeros(0)
+        d = np.diff(on)
+        keep = np.isin(d, stride_times(on, self.breaks_s))
+        return on[1:][keep], 120.0 / d[keep]
 
     def table(self) -> dict[str, np.ndarray]:
         """The landings as columns (``pandas.DataFrame(s.table())`` makes a data frame):

@@ -15,7 +15,7 @@ import numpy as np
 
 from .layout import FOREFOOT_FROM, REARFOOT_BELOW
 from .outline import WIDTH_PER_LENGTH, foot_point, outline_polygon
-from .summary import STRIKES, stride_times
+from .summary import STRIKES
 
 STRIKE_COLOUR = {"forefoot": "#0072B2", "midfoot": "#E69F00", "rearfoot": "#D55E00"}
 STRIKE_LINE = {"forefoot": "-", "midfoot": "--", "rearfoot": ":"}
@@ -100,7 +100,7 @@ def resample_path(path: np.ndarray, n: int = PATH_POINTS) -> np.ndarray:
     return np.column_stack([np.interp(v, u, path[:, 0]), np.interp(v, u, path[:, 1])])
 
 
-def _to_drawing(x, y, foot: str):
+def to_drawing(x, y, foot: str):
     """Foot-frame (x, y) → drawing coordinates (toes up; left foot mirrored), in foot lengths."""
     px, py = foot_point(x, y)
     if foot == "left":
@@ -117,7 +117,7 @@ def draw_insole(ax, s, foot: str) -> None:
     idx = s.layout.index.get(foot, [])
     for i in idx:
         sen = s.layout.sensors[i]
-        sx, sy = _to_drawing(sen.x, sen.y, foot)
+        sx, sy = to_drawing(sen.x, sen.y, foot)
         ax.plot(sx, sy, "o", ms=9, mfc="white", mec="0.45", zorder=1)
         ax.annotate(sen.name, (sx, sy), xytext=(0, -11), textcoords="offset points", ha="center",
                     fontsize=6.5, color="0.4", zorder=1)
@@ -152,13 +152,13 @@ def fig_cop_paths(s):
                 continue
             paths = np.array([resample_path(l.cop_path) for l in mine])           # (k, n, 2)
             show = rng.choice(len(mine), size=min(MAX_PATHS, len(mine)), replace=False)
-            segs = [np.column_stack(_to_drawing(p[:, 0], p[:, 1], foot)) for p in paths[show]]
+            segs = [np.column_stack(to_drawing(p[:, 0], p[:, 1], foot)) for p in paths[show]]
             alpha = max(0.04, min(0.35, 8.0 / len(show)))
             ax.add_collection(LineCollection(segs, colors=STRIKE_COLOUR[strike], linewidths=0.6,
                                              alpha=alpha, linestyles=STRIKE_LINE[strike], zorder=2))
             with np.errstate(all="ignore"):
                 mean = np.nanmean(paths, axis=0)
-            mx, my = _to_drawing(mean[:, 0], mean[:, 1], foot)
+            mx, my = to_drawing(mean[:, 0], mean[:, 1], foot)
             ax.plot(mx, my, STRIKE_LINE[strike], color="black", linewidth=4.2, zorder=3)
             ax.plot(mx, my, STRIKE_LINE[strike], color=STRIKE_COLOUR[strike], linewidth=2.6, zorder=4,
                     label=f"{STRIKE_LABEL[strike]} (n={len(mine)})")
@@ -206,15 +206,19 @@ def fig_strike_index(s):
                for k in STRIKES]
     handles += [Line2D([], [], marker=FOOT_MARKER[f], linestyle="", color="0.3", label=f"{f} foot") for f in s.feet]
     fig.legend(handles=handles, fontsize=8, loc="lower center", ncol=len(handles), frameon=False)
-    si = np.array([l.strike_index for l in s.landings], dtype=float)
-    si = si[np.isfinite(si)]
-    bins = np.arange(0, 102.5, 2.5)
-    for lo, hi, strike in ((0, REARFOOT_BELOW, "rearfoot"), (REARFOOT_BELOW, FOREFOOT_FROM, "midfoot"),
-                           (FOREFOOT_FROM, 101, "forefoot")):
-        part = si[(si >= lo) & (si < hi)]
-        if part.size:
-            axh.hist(part, bins=bins, orientation="horizontal", color=STRIKE_COLOUR[strike],
-                     edgecolor="black", linewidth=0.4, hatch={"forefoot": "", "midfoot": "..", "rearfoot": "//"}[strike])
+    bins = np.linspace(0.0, 100.0, 61)         # edges on the 33.3 and 66.7 cut lines
+    # stacked by class: near a cut line the class can differ from the third the index falls in
+    # (the heel-lag rule, analysis/strike.py), and the histogram shows it
+    data, kinds = [], []
+    for strike in STRIKES:
+        v = np.array([l.strike_index for l in _landings_of(s, None, strike)], dtype=float)
+        if np.isfinite(v).any():
+            data.append(v[np.isfinite(v)])
+            kinds.append(strike)
+    if data:
+        axh.hist(data, bins=bins, orientation="horizontal", stacked=True, color=[STRIKE_COLOUR[k] for k in kinds],
+                 edgecolor="black", linewidth=0.4,
+                 hatch=[{"forefoot": "", "midfoot": "..", "rearfoot": "//"}[k] for k in kinds])
     axh.set_xlabel("landings")
     _style(axh, "Histogram")
     fig.tight_layout(rect=(0, 0.06, 1, 1))
@@ -237,18 +241,6 @@ def rolling_median(t: np.ndarray, v: np.ndarray, window_s: float) -> tuple[np.nd
     return t, out
 
 
-def cadence_points(s, foot: str) -> tuple[np.ndarray, np.ndarray]:
-    """(t_s, steps/min) per stride of one foot: 120 / stride time, strides across a gap or a
-    pause left out (as in the summary)."""
-    t = np.sort([l.t_on_s for l in _landings_of(s, foot)])
-    if t.size < 2:
-        return np.zeros(0), np.zeros(0)
-    d = np.diff(t)
-    keep_d = stride_times(t, s.breaks_s)
-    keep = np.isin(d, keep_d)
-    return t[1:][keep], 120.0 / d[keep]
-
-
 def fig_contact_cadence(s):
     """Contact time and cadence over time, per foot: each landing a dot, a 30 s rolling median."""
     plt = pyplot()
@@ -265,7 +257,7 @@ def fig_contact_cadence(s):
                    edgecolors="none")
         tt, med = rolling_median(t, c, window)
         a1.plot(tt / 60, med, FOOT_LINE[foot], color=FOOT_COLOUR[foot], linewidth=2, label=f"{foot} foot")
-        tc, cad = cadence_points(s, foot)
+        tc, cad = s.cadence_points(foot)
         a2.scatter(tc / 60, cad, s=12, marker=FOOT_MARKER[foot], color=FOOT_COLOUR[foot], alpha=0.5,
                    edgecolors="none")
         tt, med = rolling_median(tc, cad, window)
@@ -273,7 +265,7 @@ def fig_contact_cadence(s):
     a1.set_ylabel("contact time (ms)")
     a2.set_ylabel("cadence (steps/min)")
     _robust_ylim(a1, [l.contact_ms for l in s.landings])
-    tcs = [cadence_points(s, f)[1] for f in s.feet]
+    tcs = [s.cadence_points(f)[1] for f in s.feet]
     _robust_ylim(a2, np.concatenate(tcs) if tcs else [])
     _time_axis(a2, s)
     _style(a1, f"Contact time (dots: landings; lines: {window:g} s rolling median)")

@@ -100,8 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--hold", metavar="S", type=_number(float, 0.5, 30), default=3.0,
                     help="seconds each position is held and averaged, 0.5-30 (default 3)")
 
-    for name, what in (("import", "turn another system's recording into a session folder"),
-                       ("compare", "two sessions side by side")):
+    cmp_ = sub.add_parser("compare", help="two sessions, or two parts of one (between markers), side by side "
+                          "with the differences and their 95 % intervals")
+    cmp_.add_argument("a", metavar="A", help="a session folder, or FOLDER:SEGMENT for the part of it after a "
+                      "marker (its label, or its number: 0 is the part before the first marker)")
+    cmp_.add_argument("b", metavar="B", help="the same, for the other side")
+    cmp_.add_argument("--out", metavar="DIR", help="also write compare.html, its plots (PNG) and compare.json here")
+    cmp_.add_argument("--resamples", metavar="N", type=_number(int, 100, 100000), default=2000,
+                      help="bootstrap resamples for the intervals, 100-100000 (default 2000)")
+
+    for name, what in (("import", "turn another system's recording into a session folder"),):
         c = sub.add_parser(name, help=f"{what} (not available yet)")
         c.add_argument("args", nargs="*", help=argparse.SUPPRESS)
     return p
@@ -139,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             from pi.report import report_main
             return report_main(args)
+        if args.command == "compare":
+            from pi.compare import compare_main
+            return compare_main(args)
         raise InsoleError(f"'insole {args.command}' is not available yet in this version")
     except KeyboardInterrupt:
         print("insole: interrupted", file=sys.stderr)

@@ -1,0 +1,75 @@
+"""``insole compare A B``: two sessions, or two marker-delimited parts of one, side by side.
+
+``A`` and ``B`` are session folders, or ``FOLDER:SEGMENT`` for one part of a session cut at its
+markers (:meth:`analysis.load.LoadedSession.segments`): the segment's label or its number.
+Prints each measure of :mod:`analysis.compare` for both, B − A and its 95 % interval; ``--out``
+also writes the page of :mod:`analysis.compare_report`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis.compare import compare
+from analysis.errors import SessionError
+from analysis.load import LoadedSession, load_session
+
+
+def split_spec(spec: str) -> tuple[Path, str | None]:
+    """``FOLDER`` or ``FOLDER:SEGMENT`` → (folder, segment or None). A folder whose own name has
+    a colon is taken whole when it exists."""
+    p = Path(spec)
+    if p.exists() or ":" not in spec:
+        return p, None
+    folder, _, seg = spec.rpartition(":")
+    if not seg:
+        raise SessionError(f"{spec}: nothing after the ':'; give a segment label or number, or leave the ':' out")
+    return Path(folder), seg
+
+
+def load_side(spec: str, cache: dict) -> tuple[LoadedSession, str]:
+    folder, seg = split_spec(spec)
+    key = folder.resolve() if folder.exists() else folder
+    if key not in cache:
+        cache[key] = load_session(folder)
+    s = cache[key]
+    if seg is None:
+        return s, folder.name
+    part = s.segment(seg)
+    return part, f"{folder.name}:{part.label}"
+
+
+def compare_main(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    cache: dict = {}
+    a, name_a = load_side(args.a, cache)
+    b, name_b = load_side(args.b, cache)
+    if name_a == name_b:
+        name_a, name_b = f"{name_a} (A)", f"{name_b} (B)"
+    console = Console()
+    err = Console(stderr=True)
+    with err.status("bootstrapping the intervals", spinner="dots"):
+        rows = compare(a, b, resamples=args.resamples)
+    t = Table(title=f"A: {name_a} ({len(a.landings)} landings)   B: {name_b} ({len(b.landings)} landings)",
+              title_justify="left")
+    for col in ("", "A", "B", "B − A", "95 % interval", ""):
+        t.add_column(col, justify="left" if col == "" else "right")
+    for r in rows:
+        m = r.measure
+        d = m.digits
+        t.add_row(m.label + (f" ({m.unit})" if m.unit else ""),
+                  "–" if r.a is None else f"{r.a:.{d}f}", "–" if r.b is None else f"{r.b:.{d}f}",
+                  "–" if r.diff is None else f"{r.diff:+.{d}f}",
+                  "–" if r.lo is None else f"{r.lo:+.{d}f} to {r.hi:+.{d}f}",
+                  "" if r.differs is None else ("[bold]differs[/bold]" if r.differs else "[dim]no clear difference[/dim]"))
+    console.print(t)
+    console.print(f"[dim]medians over landings (strides for cadence); intervals: {args.resamples} moving-block bootstrap resamples of each side; "
+                  "'differs': the interval excludes zero[/dim]")
+    if args.out:
+        from analysis.compare_report import write_compare
+        with err.status("writing the comparison page", spinner="dots"):
+            page = write_compare(a, b, rows, name_a, name_b, args.out)
+        err.print(f"wrote {page} (open it in a browser), with its PNGs and compare.json beside it")
+    return 0
