@@ -1,0 +1,87 @@
+"""`insole report DIR --out REPORT`: the HTML report, its plots, landings.csv and summary.json."""
+
+import base64
+import csv
+import json
+import re
+
+import numpy as np
+import pytest
+
+from analysis import load_session
+from analysis.plots import force_curves
+from offline_sessions import drill, simulated
+from pi.cli import main
+
+PNG = b"\x89PNG\r\n\x1a\n"
+FIGURES = ("cop_paths", "strike_index", "force_curves", "contact_cadence", "left_right", "timing")
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    d = tmp_path_factory.mktemp("report")
+    fw = simulated(d / "fw", 60, pattern="mixed", seed=4)
+    bw = simulated(d / "bw", 40, pattern="forefoot", direction="backward", seed=5)
+    session = drill(d / "drill", [("", fw), ("backward drill", bw)])
+    out = d / "rep"
+    assert main(["report", str(session), "--out", str(out)]) == 0
+    return session, out
+
+
+def test_the_report_folder_has_everything(made):
+    _, out = made
+    assert {p.name for p in out.iterdir()} == {"report.html", "landings.csv", "summary.json",
+                                                *(f"{f}.png" for f in FIGURES)}
+    for f in FIGURES:
+        assert (out / f"{f}.png").read_bytes().startswith(PNG)
+
+
+def test_the_page_is_self_contained(made):
+    _, out = made
+    page = (out / "report.html").read_text()
+    srcs = re.findall(r'src="([^"]*)"', page)
+    assert len(srcs) == len(FIGURES) and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert "http" not in page.replace("http-equiv", "")       # nothing fetched from the network
+    assert "<script" not in page
+    # each embedded image is the PNG written beside the page
+    embedded = {base64.b64decode(s.split(",", 1)[1]) for s in srcs}
+    assert embedded == {(out / f"{f}.png").read_bytes() for f in FIGURES}
+
+
+def test_summary_and_landings_agree_with_report_json(made, capsys):
+    session, out = made
+    assert main(["report", str(session), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert json.loads((out / "summary.json").read_text()) == printed
+    rows = list(csv.DictReader(open(out / "landings.csv")))
+    assert len(rows) == printed["landings"]
+    assert {r["segment"] for r in rows} == {"start", "backward drill"}
+    back = [r for r in rows if r["segment"] == "backward drill"]
+    assert sum(r["strike"] == "forefoot" for r in back) / len(back) > 0.95
+
+
+def test_the_markers_segments_are_tabled(made):
+    _, out = made
+    page = (out / "report.html").read_text()
+    assert "Between markers" in page and "backward drill (1.0–1.7 min)" in page
+
+
+def test_heel_landings_show_the_impact_transient_and_forefoot_ones_do_not(made):
+    session, _ = made
+    s = load_session(session)
+    tau = np.linspace(0, 80, 81)
+    heel = np.nanmean(force_curves(s, "rearfoot", tau), axis=0)
+    fore = np.nanmean(force_curves(s, "forefoot", tau), axis=0)
+    i = int(np.argmax(heel[:50]))
+    assert 15 <= tau[i] <= 40 and heel[i] > heel[i + 15] + 0.1      # a peak, then a dip (BW)
+    assert np.all(np.diff(fore[:60]) > 0)                           # a smooth rise
+
+
+def test_report_to_a_bad_place_is_one_line(made, tmp_path, capsys):
+    session, _ = made
+    f = tmp_path / "a-file"
+    f.write_text("x")
+    assert main(["report", str(session), "--out", str(f)]) == 1
+    assert capsys.readouterr().err.strip() == f"insole: error: {f} is a file; --out needs a folder for the report"
+    assert main(["report", str(session), "--out", str(session)]) == 1
+    assert "is a session folder" in capsys.readouterr().err

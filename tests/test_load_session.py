@@ -1,0 +1,94 @@
+"""analysis.load_session: the notebook API, on simulated sessions whose landings are known."""
+
+import io
+
+import numpy as np
+import pytest
+
+from analysis import load_session
+from analysis.errors import SessionError, UsageError
+from analysis.session import _parse_fast, read_session
+from offline_sessions import drill, set_meta, simulated, truth_strikes
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory):
+    d = tmp_path_factory.mktemp("load")
+    fw = simulated(d / "fw", 60, pattern="mixed", seed=1)
+    bw = simulated(d / "bw", 40, pattern="forefoot", direction="backward", seed=2)
+    return {"fw": fw, "bw": bw, "drill": drill(d / "drill", [("warm-up", fw), ("backward", bw), ("forward again", fw)])}
+
+
+def test_landings_and_forces_are_those_simulated(sessions):
+    s = load_session(sessions["fw"])
+    truth = truth_strikes(sessions["fw"])
+    found = s.summary["strike_counts"]
+    assert sum(found.values()) == sum(truth.values())
+    for k in truth:
+        assert abs(found[k] - truth[k]) <= 0.05 * sum(truth.values())
+    assert s.t_s.shape == (len(s.t_s),) and s.forces_n.shape == (len(s.t_s), 8)
+    assert s.names[0] == "L_heel" and s.feet == ["left", "right"]
+    # the simulator's peak is 2.2-2.8 body weights (70 kg): the forces are newtons, calibrated
+    peak_bw = np.median([l.peak_force_n for l in s.landings]) / (70 * 9.80665)
+    assert 2.1 < peak_bw < 2.9
+    assert s.foot_force("left").max() == pytest.approx(s.forces_n[:, :4].sum(axis=1).max())
+
+
+def test_table_has_one_row_per_landing(sessions):
+    s = load_session(sessions["bw"])
+    t = s.table()
+    assert set(t) >= {"foot", "t_on_s", "strike", "strike_index", "contact_ms", "flight_ms"}
+    assert all(len(v) == len(s.landings) for v in t.values())
+    assert (t["strike"] == "forefoot").mean() > 0.95
+    import pandas as pd
+    assert len(pd.DataFrame(t)) == len(s.landings)
+
+
+def test_detection_parameters_can_be_overridden_by_name(sessions):
+    assert load_session(sessions["fw"], min_contact_ms=400).landings == []   # contacts are ~250 ms
+    with pytest.raises(UsageError, match="unknown detection parameter 'on_floor'"):
+        load_session(sessions["fw"], on_floor=30)
+
+
+def test_segments_follow_the_markers(sessions):
+    s = load_session(sessions["drill"])
+    parts = s.segments()
+    assert [p.label for p in parts] == ["start", "backward", "forward again"]
+    assert sum(len(p.landings) for p in parts) == len(s.landings)
+    back = s.segment("backward")
+    assert back.t_s[0] == pytest.approx(60.0, abs=0.01) and back.t_s[-1] < 100.0
+    assert back.summary["forefoot_pct"] > 95 and parts[0].summary["forefoot_pct"] < 60
+    assert s.segment(1).label == "backward"
+    with pytest.raises(UsageError, match="no segment labelled 'sprint'; its segments: 'start', 'backward', 'forward again'"):
+        s.segment("sprint")
+
+
+def test_a_session_without_a_mass_gives_newtons_only(sessions, tmp_path):
+    import shutil
+    folder = tmp_path / "nomass"
+    shutil.copytree(sessions["bw"], folder)
+    set_meta(folder, subject={"body_mass_kg": None})
+    s = load_session(folder)
+    assert s.body_mass_kg is None and s.landings
+    assert all(l.peak_force_bw is None and l.loading_rate_bw_s is None for l in s.landings)
+
+
+def test_the_fast_reader_agrees_with_numpy_and_leaves_bad_files_to_it(sessions):
+    body = (sessions["fw"] / "samples.csv").read_bytes().split(b"\n", 1)[1]
+    fast = _parse_fast(body, 9)
+    assert fast is not None
+    assert np.array_equal(fast, np.loadtxt(io.BytesIO(body), delimiter=",", ndmin=2))
+    assert _parse_fast(b"0.0,1,2\n0.005,1,\n", 3) is None          # an empty cell
+    assert _parse_fast(b"0.0,1,2\n0.005,1,x\n", 3) is None         # not a number
+    assert _parse_fast(b"0.0,1,2\n0.005,1\n", 3) is None           # a short row
+
+
+def test_a_bad_cell_is_still_reported_with_its_line(sessions, tmp_path):
+    import shutil
+    folder = tmp_path / "bad"
+    shutil.copytree(sessions["bw"], folder)
+    lines = (folder / "samples.csv").read_text().splitlines(keepends=True)
+    lines[5] = lines[5].replace(",", ",x", 1)
+    (folder / "samples.csv").write_text("".join(lines))
+    with pytest.raises(SessionError, match="malformed data"):
+        read_session(folder)
