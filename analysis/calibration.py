@@ -177,5 +177,11 @@ class Calibrator:
 
     def _fsr_newtons(self, counts: np.ndarray) -> np.ndarray:
         # ufuncs called directly: np.clip's wrapper costs more than the arithmetic on one frame
-        v = np.minimum(np.maximum(counts * self._volts_per_count, 0.0), self._vmax)
-        return self._k * v / (self._vcc - v) + self._fsr_offset
+        v = counts * self._volts_per_count
+        np.maximum(v, 0.0, out=v)
+        np.minimum(v, self._vmax, out=v)
+        denom = self._vcc - v
+        v *= self._k                     # in place: a long session is millions of values
+        v /= denom
+        v += self._fsr_offset
+        return v

@@ -32,7 +32,7 @@ from .errors import UsageError
 from .features import GaitParams, Landing
 from .gait import analyse_forces, gap_starts
 from .layout import Layout
-from .session import Session, read_session
+from .session import Session, read_rows, read_session
 from .strike import StrikeParams
 from .summary import stride_times, summarise
 
@@ -88,10 +88,28 @@ class LoadedSession:
     params: GaitParams
     rate_hz: float                      # nominal frames/s (session.json, else the median step)
     body_mass_kg: float | None          # from session.json's subject, None when unknown
-    live_landings: list[dict] | None = None
-    truth: list[dict] | None = None
     label: str | None = None            # the segment's label, for a window of a session
     notes: list[str] = field(default_factory=list)
+    _tables: dict = field(default_factory=dict, repr=False)
+
+    # the CSV tables are read when first asked for: a long session's are ~0.4 s of parsing
+    @property
+    def live_landings(self) -> list[dict] | None:
+        """landings.csv: the landings the live display saw (dicts; None for an imported session)."""
+        return self._table("landings.csv")
+
+    @property
+    def truth(self) -> list[dict] | None:
+        """truth.csv: the true landings of a simulated session (dicts), else None."""
+        return self._table("truth.csv")
+
+    def _table(self, name: str) -> list[dict] | None:
+        if self.label is not None:       # a window: the tables belong to the whole session
+            return None
+        if name not in self._tables:
+            p = self.path / name
+            self._tables[name] = read_rows(p) if p.exists() else None
+        return self._tables[name]
 
     # ----------------------------------------------------------------------------- basics ---
     @property
@@ -163,7 +181,7 @@ class LoadedSession:
         summary = summarise(landings, self.feet, self.meta.get("health"), breaks)
         return dataclasses.replace(self, t_s=t, forces_n=self.forces_n[a:b], landings=landings,
                                    summary=summary, label=label, notes=list(self.notes),
-                                   live_landings=None, truth=None)
+                                   _tables={})
 
     def segments(self) -> list["LoadedSession"]:
         """The session cut at its markers: the part before the first marker (labelled
@@ -211,7 +229,7 @@ def load_session(path: str | os.PathLike, params: GaitParams | None = None, **ov
     change the detection. Raises :class:`analysis.errors.SessionError` with a one-line reason
     when the folder is not a readable session.
     """
-    return loaded(read_session(path), params, **overrides)
+    return loaded(read_session(path, tables=False), params, **overrides)
 
 
 def loaded(s: Session, params: GaitParams | None = None, **overrides: Any) -> LoadedSession:
@@ -226,4 +244,5 @@ def loaded(s: Session, params: GaitParams | None = None, **overrides: Any) -> Lo
     if s.torn_lines:
         notes.append(f"{s.torn_lines} torn line dropped from the end of samples.csv")
     return LoadedSession(s.path, s.meta, s.layout, s.t_s, forces, landings, summary, p,
-                         rate, s.body_mass_kg, s.landings, s.truth, None, notes)
+                         rate, s.body_mass_kg, None, notes,
+                         {"landings.csv": s.landings, "truth.csv": s.truth} if s.tables_read else {})

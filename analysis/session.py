@@ -227,6 +227,7 @@ class Session:
     truth: list[dict] | None = None
     torn_lines: int = 0
     notes: list[str] = field(default_factory=list)
+    tables_read: bool = True             # False: landings/truth were not read (read_session(tables=False))
 
     @property
     def rate_hz(self) -> float:
@@ -277,8 +278,9 @@ def read_rows(path: Path) -> list[dict]:
     return [{h: _num(v) for h, v in zip(header, r)} for r in rows if len(r) == len(header)]
 
 
-def read_session(path: str | os.PathLike) -> Session:
-    """Read a session folder; raise :class:`SessionError` with a one-line reason if it is not one."""
+def read_session(path: str | os.PathLike, tables: bool = True) -> Session:
+    """Read a session folder; raise :class:`SessionError` with a one-line reason if it is not one.
+    ``tables=False`` skips landings.csv and truth.csv (their fields are then None)."""
     folder = Path(path)
     if not folder.exists():
         raise SessionError(f"no such session folder: {folder}")
@@ -316,9 +318,9 @@ def read_session(path: str | os.PathLike) -> Session:
     except ConfigError as e:
         raise SessionError(str(e)) from e
     t_s, values, torn = _read_samples(folder / "samples.csv", layout)
-    landings = read_rows(folder / "landings.csv") if (folder / "landings.csv").exists() else None
-    truth = read_rows(folder / "truth.csv") if (folder / "truth.csv").exists() else None
-    return Session(folder, meta, layout, t_s, values, landings, truth, torn)
+    landings = read_rows(folder / "landings.csv") if tables and (folder / "landings.csv").exists() else None
+    truth = read_rows(folder / "truth.csv") if tables and (folder / "truth.csv").exists() else None
+    return Session(folder, meta, layout, t_s, values, landings, truth, torn, tables_read=tables)
 
 
 def _read_samples(path: Path, layout: Layout) -> tuple[np.ndarray, np.ndarray, int]:
@@ -336,9 +338,10 @@ def _read_samples(path: Path, layout: Layout) -> tuple[np.ndarray, np.ndarray, i
     ncol = len(expected)
     if not body.strip():
         return np.zeros(0), np.zeros((0, ncol - 1)), torn
-    arr = _parse_fast(body, ncol)
+    # no torn line: pandas parses the file itself (faster than from a copy in memory)
+    arr = _parse_fast(path if not torn else body, ncol, header=not torn)
     if arr is not None:
-        return arr[:, 0].copy(), arr[:, 1:].copy(), torn
+        return arr[:, 0].copy(), arr[:, 1:], torn
     try:                                   # the careful parser: says what is wrong, and where
         arr = np.loadtxt(io.BytesIO(body), delimiter=",", ndmin=2, dtype=float)
     except ValueError as e:
@@ -349,17 +352,18 @@ def _read_samples(path: Path, layout: Layout) -> tuple[np.ndarray, np.ndarray, i
     return arr[:, 0].copy(), arr[:, 1:].copy(), torn
 
 
-def _parse_fast(body: bytes, ncol: int) -> np.ndarray | None:
-    """Parse the CSV body with pandas' C reader (~5× numpy.loadtxt on a long session), or None
-    when it is not a clean table of ``ncol`` numeric columns; the caller then parses it with
-    numpy, whose errors name the line at fault."""
+def _parse_fast(source, ncol: int, header: bool = False) -> np.ndarray | None:
+    """Parse the CSV (a path, or the body as bytes) with pandas' C reader (~5× numpy.loadtxt on a
+    long session), or None when it is not a clean table of ``ncol`` numeric columns; the caller
+    then parses it with numpy, whose errors name the line at fault. ``header``: the source's
+    first line is the header (already checked by the caller) and is skipped."""
     try:
         import pandas as pd
     except ImportError:                    # a minimal install still reads sessions, more slowly
         return None
     try:
-        frame = pd.read_csv(io.BytesIO(body), header=None, dtype=np.float64, engine="c",
-                            na_filter=True, skip_blank_lines=True)
+        frame = pd.read_csv(io.BytesIO(source) if isinstance(source, bytes) else source,
+                            header=0 if header else None, dtype=np.float64, engine="c")
     except Exception:                      # noqa: BLE001 - any failure: let numpy explain it
         return None
     arr = frame.to_numpy(dtype=np.float64)

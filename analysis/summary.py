@@ -25,7 +25,9 @@ MAX_STRIDE_S = 3.0   # a longer gap between two landings of one foot is a pause,
 
 
 def _get(l, key):
-    return l[key] if isinstance(l, Mapping) else getattr(l, key)
+    # a dict (a CSV row) or a Landing; not isinstance(l, Mapping): that ABC check cost more than
+    # the rest of the summary on a long session
+    return l[key] if isinstance(l, dict) else getattr(l, key)
 
 
 def _median(values) -> float | None:
