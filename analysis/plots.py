@@ -189,7 +189,7 @@ def fig_strike_index(s):
             if mine:
                 ax.scatter([l.t_on_s / 60 for l in mine], [l.strike_index for l in mine], s=9,
                            marker=FOOT_MARKER[foot], color=STRIKE_COLOUR[strike], edgecolors="none",
-                           alpha=0.75, zorder=2)
+                           alpha=min(0.75, 2 * _dot_alpha(len(s.landings))), zorder=2)
     for yl in (REARFOOT_BELOW, FOREFOOT_FROM):
         for a in (ax, axh):
             a.axhline(yl, color="black", linewidth=0.8, linestyle="--", zorder=1)
@@ -226,26 +226,34 @@ def fig_strike_index(s):
 
 
 # ----------------------------------------------------------------- contact and cadence ---
-def rolling_median(t: np.ndarray, v: np.ndarray, window_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """The median of ``v`` over a centred window of ``window_s`` seconds, at each ``t``; points
-    with fewer than 3 neighbours are NaN. ``t`` sorted."""
+def rolling_median(t: np.ndarray, v: np.ndarray, window_s: float, points: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """The median of ``v`` over a centred window of ``window_s`` seconds, at ``points`` times
+    evenly over ``t``'s span (fewer when ``t`` has fewer values); NaN where the window holds
+    fewer than 3 values. ``t`` sorted, s."""
     t, v = np.asarray(t, float), np.asarray(v, float)
     if t.size == 0:
         return t, v
-    lo = np.searchsorted(t, t - window_s / 2)
-    hi = np.searchsorted(t, t + window_s / 2, side="right")
-    out = np.full(t.size, np.nan)
-    for i in range(t.size):          # ≤ a few ten thousand landings: fine in Python
+    centres = np.linspace(t[0], t[-1], min(points, t.size))
+    lo = np.searchsorted(t, centres - window_s / 2)
+    hi = np.searchsorted(t, centres + window_s / 2, side="right")
+    out = np.full(centres.size, np.nan)
+    for i in range(centres.size):
         if hi[i] - lo[i] >= 3:
             out[i] = np.median(v[lo[i]:hi[i]])
-    return t, out
+    return centres, out
+
+
+def _dot_alpha(n: int) -> float:
+    """Dots fade as they crowd, so the trend line stays readable on a long session."""
+    return float(np.clip(300.0 / max(n, 1), 0.06, 0.5))
 
 
 def fig_contact_cadence(s):
     """Contact time and cadence over time, per foot: each landing a dot, a 30 s rolling median."""
     plt = pyplot()
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(11, 6), sharex=True)
-    window = 30.0 if s.duration_s > 120 else float(max(5, round(s.duration_s / 6)))
+    # the trend's window: 30 s, longer on a long session (1/60 of it), shorter on a short one
+    window = float(max(30, round(s.duration_s / 60))) if s.duration_s > 120 else float(max(5, round(s.duration_s / 6)))
     for ax in (a1, a2):
         shade_segments(ax, s)
         shade_gaps(ax, s)
@@ -253,14 +261,16 @@ def fig_contact_cadence(s):
         mine = _landings_of(s, foot)
         t = np.array([l.t_on_s for l in mine])
         c = np.array([l.contact_ms for l in mine])
-        a1.scatter(t / 60, c, s=12, marker=FOOT_MARKER[foot], color=FOOT_COLOUR[foot], alpha=0.5,
+        a1.scatter(t / 60, c, s=12, marker=FOOT_MARKER[foot], color=FOOT_COLOUR[foot], alpha=_dot_alpha(len(t)),
                    edgecolors="none")
         tt, med = rolling_median(t, c, window)
+        a1.plot(tt / 60, med, FOOT_LINE[foot], color="black", linewidth=3.4)
         a1.plot(tt / 60, med, FOOT_LINE[foot], color=FOOT_COLOUR[foot], linewidth=2, label=f"{foot} foot")
         tc, cad = s.cadence_points(foot)
-        a2.scatter(tc / 60, cad, s=12, marker=FOOT_MARKER[foot], color=FOOT_COLOUR[foot], alpha=0.5,
+        a2.scatter(tc / 60, cad, s=12, marker=FOOT_MARKER[foot], color=FOOT_COLOUR[foot], alpha=_dot_alpha(len(tc)),
                    edgecolors="none")
         tt, med = rolling_median(tc, cad, window)
+        a2.plot(tt / 60, med, FOOT_LINE[foot], color="black", linewidth=3.4)
         a2.plot(tt / 60, med, FOOT_LINE[foot], color=FOOT_COLOUR[foot], linewidth=2, label=f"{foot} foot")
     a1.set_ylabel("contact time (ms)")
     a2.set_ylabel("cadence (steps/min)")
