@@ -33,7 +33,7 @@ READ_ME = {
     "cop_paths": "Each thin line is one landing's centre of pressure from initial contact to toe-off; the thick "
                  "line is the mean path of its class and the symbol where it starts. The dotted lines cut the "
                  "foot into thirds: a landing is classed by where its path starts.",
-    "strike_index": "Each point is a landing (◀ left, ▶ right foot). Shaded bands are the parts between the "
+    "strike_index": "Each point is a landing (filled: left foot, open: right). Shaded bands are the parts between the "
                     "session's markers; hatched bands are breaks in the recording.",
     "force_curves": "The foot's summed force from initial contact, mean ± SD per class. A heel strike shows a "
                     "sharp early peak (the impact transient) in the first ~50 ms; a forefoot landing rises smoothly.",

@@ -187,9 +187,12 @@ def fig_strike_index(s):
         for strike in STRIKES:
             mine = _landings_of(s, foot, strike)
             if mine:
-                ax.scatter([l.t_on_s / 60 for l in mine], [l.strike_index for l in mine], s=9,
-                           marker=FOOT_MARKER[foot], color=STRIKE_COLOUR[strike], edgecolors="none",
-                           alpha=min(0.75, 2 * _dot_alpha(len(s.landings))), zorder=2)
+                # the class by colour and marker; the foot by fill (left filled, right open)
+                filled = foot == "left"
+                ax.scatter([l.t_on_s / 60 for l in mine], [l.strike_index for l in mine], s=12,
+                           marker=STRIKE_MARKER[strike], linewidths=0.8,
+                           facecolors=STRIKE_COLOUR[strike] if filled else "none", edgecolors=STRIKE_COLOUR[strike],
+                           alpha=min(0.8, 2 * _dot_alpha(len(s.landings))), zorder=2)
     for yl in (REARFOOT_BELOW, FOREFOOT_FROM):
         for a in (ax, axh):
             a.axhline(yl, color="black", linewidth=0.8, linestyle="--", zorder=1)
@@ -204,7 +207,8 @@ def fig_strike_index(s):
     from matplotlib.lines import Line2D
     handles = [Line2D([], [], marker=STRIKE_MARKER[k], linestyle="", color=STRIKE_COLOUR[k], label=STRIKE_LABEL[k])
                for k in STRIKES]
-    handles += [Line2D([], [], marker=FOOT_MARKER[f], linestyle="", color="0.3", label=f"{f} foot") for f in s.feet]
+    handles += [Line2D([], [], marker="o", linestyle="", color="0.3", mfc="0.3" if f == "left" else "none",
+                       label=f"{f} foot ({'filled' if f == 'left' else 'open'})") for f in s.feet]
     fig.legend(handles=handles, fontsize=8, loc="lower center", ncol=len(handles), frameon=False)
     bins = np.linspace(0.0, 100.0, 61)         # edges on the 33.3 and 66.7 cut lines
     # stacked by class: near a cut line the class can differ from the third the index falls in
