@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import ConfigError
+from .layout import FEET
 
 # Sensor names become samples.csv column headers and live-display labels: no commas, quotes or
 # spaces, and not the time column's name.
@@ -100,3 +101,24 @@ class Checker:
         if not isinstance(v, str) or not NAME_RE.fullmatch(v) or v == "t_s":
             self.expect(where, 'a name of letters, digits, "_", "." or "-" (not "t_s")', v)
         return v
+
+    def sensor(self, i: int, raw: Any, names: dict[str, str]) -> tuple[Mapping, str, str, str, float, float]:
+        """The keys every sensor table has (kit or import layout): ``[[sensor]]`` number ``i``
+        checked for its allowed keys, a unique ``name`` (recorded in ``names``), ``foot``, ``x``
+        and ``y``. Returns (table, where, name, foot, x, y); ``where`` names it for messages."""
+        where = f"sensor[{i}]"
+        t = self.table(raw, where, "sensor")
+        name = self.name(self.need(t, "name", where, "a sensor name"), f"{where}.name")
+        where = f"{where} ({json.dumps(name)})"
+        if name in names:
+            self.fail(f"{where}.name", f"{json.dumps(name)} is already the name of {names[name]}")
+        names[name] = where
+        foot = self.need(t, "foot", where, "left or right")
+        if foot not in FEET:
+            self.expect(f"{where}.foot", "left or right", foot)
+        xy = {}
+        for axis in ("x", "y"):         # x: 0 medial edge → 1 lateral; y: 0 back of the heel → 1 toe tip
+            what = "a fraction of the foot in [0, 1]"
+            xy[axis] = float(self.number(self.need(t, axis, where, what), f"{where}.{axis}", what,
+                                         lambda v: 0.0 <= v <= 1.0))
+        return t, where, name, foot, xy["x"], xy["y"]

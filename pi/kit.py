@@ -20,7 +20,7 @@ from typing import Any, Mapping
 from analysis.calibration import validate as validate_calibration
 from analysis.checks import Checker, load_toml
 from analysis.errors import ConfigError
-from analysis.layout import FEET, Layout, Sensor
+from analysis.layout import Layout, Sensor
 
 DEFAULT_KIT_PATH = Path(__file__).resolve().parents[1] / "hardware" / "kit-default.toml"
 #: the user's own kit (written by ``insole calibrate``; not in git): used instead of the template
@@ -186,21 +186,7 @@ def _parse_chip(c: _Checker, i: int, raw: Any, used_pins: dict[int, str]) -> Chi
 
 def _parse_sensor(c: _Checker, i: int, raw: Any, chips: dict[str, Chip], fsr: Mapping | None,
                   names: dict[str, str], inputs: dict[tuple[str, int], str]) -> Sensor:
-    where = f"sensor[{i}]"
-    t = c.table(raw, where, "sensor")
-    name = c.name(c.need(t, "name", where, "a sensor name"), f"{where}.name")
-    where = f"{where} ({json.dumps(name)})"
-    if name in names:
-        c.fail(f"{where}.name", f"{json.dumps(name)} is already the name of {names[name]}")
-    names[name] = where
-    foot = c.need(t, "foot", where, "left or right")
-    if foot not in FEET:
-        c.expect(f"{where}.foot", "left or right", foot)
-    xy = {}
-    for axis in ("x", "y"):
-        what = "a fraction of the foot in [0, 1]"
-        xy[axis] = float(c.number(c.need(t, axis, where, what), f"{where}.{axis}", what,
-                                  lambda v: 0.0 <= v <= 1.0))
+    t, where, name, foot, x, y = c.sensor(i, raw, names)
     chip = c.need(t, "chip", where, "the name of a [[chip]]")
     if not isinstance(chip, str) or chip not in chips:
         c.expect(f"{where}.chip", f"one of {', '.join(json.dumps(n) for n in chips)} (the [[chip]] names)", chip)
@@ -225,7 +211,7 @@ def _parse_sensor(c: _Checker, i: int, raw: Any, chips: dict[str, Chip], fsr: Ma
                                     "fs_v": chips[chip].fs_v, "bits": 16,
                                     "n_per_siemens": fsr["n_per_siemens"], "offset_n": 0.0},
                                    f"{c.file}: {where}.calibration")
-    return Sensor(name=name, foot=foot, x=xy["x"], y=xy["y"], calibration=cal, chip=chip, input=inp)
+    return Sensor(name=name, foot=foot, x=x, y=y, calibration=cal, chip=chip, input=inp)
 
 
 def kit_from_dict(data: Mapping[str, Any], path: str | Path = "<dict>") -> Kit:
