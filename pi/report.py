@@ -43,7 +43,10 @@ def report_main(args) -> int:
 
     console = Console()
     dur = float(s.t_s[-1] - s.t_s[0]) if len(s.t_s) > 1 else 0.0
-    src = (s.meta.get("source") or {}).get("kind", "?")
+    source = s.meta.get("source") or {}
+    src = source.get("kind", "?")
+    if src == "import":                  # which system's file it came from
+        src += f" ({source.get('format', '?')} {source.get('file', '')})".replace(" )", ")")
     console.print(f"[bold]{s.path}[/bold]  {s.meta.get('started_at', '')}  source {src}, "
                   f"{len(s.t_s)} frames, {dur:.1f} s at {s.rate_hz:g} frames/s"
                   + (f"  ({s.torn_lines} torn line dropped)" if s.torn_lines else ""))
@@ -67,7 +70,9 @@ def report_main(args) -> int:
                       "it is analysed up to its last saved frame")
     h = summary.get("health") or {}
     if h:
-        console.print("sampling health: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in h.items()))
+        # null: not known (an imported file cannot tell late frames or bus errors)
+        console.print("sampling health: " + ", ".join(f"{k.replace('_', ' ')} {'–' if v is None else v}"
+                                                      for k, v in h.items()))
     if s.meta.get("markers"):
         console.print("markers: " + ", ".join(f"{m.get('t_s')} s {m.get('label')}" for m in s.meta["markers"]))
     return 0
