@@ -95,11 +95,13 @@ def read(path: str | Path, mass_kg: float | None = None, demographics: str | Pat
          on_gap: str = "flag", progress: Callable[[int, int], None] | None = None) -> Recording:
     """Import one gaitpdb recording (see the module docstring)."""
     path = Path(path)
-    table = TextTable(path, delimiter=None, header="none")
+    table = TextTable(path, delimiter=None, header="auto")
     file = table.file
-    if len(table.names) != N_COLUMNS:
-        raise FileFormatError(f"{file}: line {table.first_line}: {len(table.names)} numbers, expected {N_COLUMNS} "
-                              f"(time, L1-L8, R1-R8, left total, right total: PhysioNet gaitpdb format.txt)")
+    what = "time, L1-L8, R1-R8, left total, right total: PhysioNet gaitpdb format.txt"
+    if table.has_header or len(table.names) != N_COLUMNS:
+        got = "text, not numbers" if table.has_header else f"{len(table.names)} numbers"
+        raise FileFormatError(f"{file}: line {table.header_line}: {got}; a gaitpdb recording has {N_COLUMNS} "
+                              f"numbers per line ({what})")
     cols = list(range(N_COLUMNS))
     values, line_no = table.read(cols, progress)
     table.refuse_nan(values, line_no, cols)

@@ -102,14 +102,15 @@ def read(path: str | Path, layout: str | Path, units: str, time_column: str | No
         raise UsageError("give --time-column or --rate, not both")
     t_col = None
     if time_column is not None:
-        t_col = table.column_index(time_column, "time column")
+        t_col = table.column_index(time_column, "--time-column")
     elif rate_hz is None:
         found = [i for i, n in enumerate(table.names) if _bare_name(n)[0] in TIME_NAMES]
         if not found:
             raise UsageError(f"{file}: no time column (a header named {', '.join(TIME_NAMES)}); name it with "
-                             f"--time-column NAME|NUMBER, or give --rate HZ if the file has none")
+                             f"--time-column NAME|NUMBER, or give --rate HZ if the file has none"
+                             f"{table.header_hint()}")
         t_col = found[0]
-    cols = [table.column_index(e.column, f"column (layout {e.name!r})") for e in entries]
+    cols = [table.column_index(e.column, f"sensor {e.name!r} of {Path(layout).name}") for e in entries]
     if t_col is not None and t_col in cols:
         raise UsageError(f"{file}: column {table.names[t_col]!r} is both the time and sensor "
                          f"{entries[cols.index(t_col)].name!r}")

@@ -104,11 +104,13 @@ def _started_at(fields: dict[str, str]) -> str | None:
 def read(path: str | Path, mass_kg: float | None = None, on_gap: str = "flag",
          progress: Callable[[int, int], None] | None = None) -> Recording:
     """Import one OpenGo text export (see the module docstring)."""
-    table = TextTable(path, delimiter="\t", header="last-comment")
+    table = TextTable(path, delimiter="\t", header="auto")
     file = table.file
-    if not table.names or table.names[0] != "time":
+    if not table.comments or not table.comments[-1].startswith("time\t"):
+        got = f"'# {table.comments[-1][:40]}'" if table.comments else f"line {table.first_line} without one"
         raise FileFormatError(f"{file}: not a Moticon OpenGo text export: expected a '# time<TAB>…' channel line "
-                              f"before the data, got {('# ' + table.comments[-1])[:60]!r}")
+                              f"before the data, got {got}")
+    table = TextTable(path, delimiter="\t", header="last-comment")
     cells: dict[str, dict[int, int]] = {s: {} for s in SIDES}
     units = set()
     for i, name in enumerate(table.names):

@@ -1,7 +1,8 @@
 """What every importer returns (:class:`Recording`), the checks of its time column, and the
 session folder it becomes (DESIGN.md contract 2, the same as a logged session's).
 
-An imported session stores newtons: each sensor's calibration is the identity
+An imported session stores newtons (to 6 significant digits, as the session writer stores
+non-integer values): each sensor's calibration is the identity
 ``{"model": "linear", "scale": 1, "offset": 0}``. It has no ``landings.csv`` (nothing was
 classified live). ``source`` is ``{"kind": "import", "format", "file", "settings",
 "imported_at", "started_at_from"}``; ``rate_hz`` is measured from the file's time column;
@@ -87,10 +88,10 @@ def check_time(t: np.ndarray, line_no: np.ndarray, file: str, on_gap: str = "fla
         i = int(back[0])
         more = f" ({back.size} places in all)" if back.size > 1 else ""
         if step[i] == 0:
-            raise FileFormatError(f"{file}: line {line_no[i + 1]}: {column} {t[i + 1]:g} repeats line "
+            raise FileFormatError(f"{file}: line {line_no[i + 1]}: {column} {t[i + 1]:g} s repeats line "
                                   f"{line_no[i]}; every frame needs its own time{more}")
-        raise FileFormatError(f"{file}: line {line_no[i + 1]}: {column} goes back from {t[i]:g} (line {line_no[i]}) "
-                              f"to {t[i + 1]:g}; the rows must be in time order{more}")
+        raise FileFormatError(f"{file}: line {line_no[i + 1]}: {column} goes back from {t[i]:g} s (line {line_no[i]}) "
+                              f"to {t[i + 1]:g} s; the rows must be in time order{more}")
     median = float(np.median(step))
     rate = float(f"{1.0 / median:.6g}")
     lo, hi = RATE_RANGE_HZ

@@ -137,22 +137,25 @@ class TextTable:
             pos, line_no = end + 1, line_no + 1
         return pos, line_no, None
 
-    def column_index(self, column: str | int, what: str = "column") -> int:
-        """The 0-based index of a column given by header name or 1-based number."""
+    def column_index(self, column: str | int, who: str) -> int:
+        """The 0-based index of a column given by header name or 1-based number; ``who`` asks
+        for it, in messages ("--time-column", "sensor 'L1' of layout.toml")."""
         if isinstance(column, int) or (isinstance(column, str) and column.isdigit() and column not in self.names):
             i = int(column) - 1
             if not 0 <= i < len(self.names):
-                raise FileFormatError(f"{self.file}: {what} {column}: the file has columns 1-{len(self.names)}")
+                raise FileFormatError(f"{self.file}: {who} names column {column}, but the file has columns "
+                                      f"1-{len(self.names)}{self.header_hint()}")
             return i
         if column in self.names:
             return self.names.index(column)
         folded = [n.casefold() for n in self.names]
         if column.casefold() in folded:
             return folded.index(column.casefold())
-        raise FileFormatError(f"{self.file}: {what} {column!r} is not in the header (line {self.header_line})"
-                              f"{self._header_hint()}")
+        raise FileFormatError(f"{self.file}: {who} names column {column!r}, which is not in the header "
+                              f"(line {self.header_line}){self.header_hint()}")
 
-    def _header_hint(self) -> str:
+    def header_hint(self) -> str:
+        """What the header holds, for a message about a column not found there."""
         if not self.has_header:
             return "; the file has no header line: name columns by number, 1-" + str(len(self.names))
         shown = ", ".join(repr(n) for n in self.names[:8]) + (", …" if len(self.names) > 8 else "")
