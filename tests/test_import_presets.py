@@ -147,7 +147,11 @@ def test_real_gaitpdb_patient_imports_with_its_own_mass(tmp_path):
 
 # ------------------------------------------------------------------------------- Moticon ---
 
-AREAS_7 = moticon.REL_AREA * 204.8          # cm², a size-7 insole
+# cm², cells 1-16 of a size-7 OpenGo insole: fitted (16 free areas) to the total force of a public
+# export (moticon-rego/moticon-opengo tests/testdata/230927_102114.txt, left), independently of
+# the importer's own relative areas
+AREAS_7 = np.array([12.37, 11.04, 13.36, 13.12, 13.13, 13.02, 17.97, 18.22, 15.67, 12.42, 12.51, 12.66,
+                    10.22, 10.13, 12.47, 6.51])
 CHANNELS = ([f"pressure {k}[N/cm²]" for k in range(1, 17)] + [f"acceleration {a}[g]" for a in "XYZ"]
             + [f"angular {a}[dps]" for a in "XYZ"]
             + ["total force[N]", "center of pressure X[-0.5...+0.5]", "center of pressure Y[-0.5...+0.5]"])
