@@ -262,13 +262,18 @@ def _line_bounds(body: bytes) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
+def _per_line(positions: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many of the sorted byte ``positions`` fall in each line [start, end)."""
+    return np.searchsorted(positions, ends) - np.searchsorted(positions, starts)
+
+
+def _spaces(arr: np.ndarray) -> np.ndarray:
+    return (arr == _WS[0]) | (arr == _WS[1])
+
+
 def _data_lines(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, marker: bytes) -> np.ndarray:
     """Lines that hold data: not blank (spaces and tabs only) and not comments."""
-    ink = np.ones(len(arr), dtype=bool)
-    for w in _WS:
-        ink &= arr != w
-    cum = np.concatenate(([0], np.cumsum(ink)))
-    keep = (cum[ends] - cum[starts]) > 0
+    keep = _per_line(np.flatnonzero(_spaces(arr)), starts, ends) < ends - starts
     if marker:
         lead = np.zeros(len(starts), dtype=bool)
         nonempty = ends > starts
@@ -280,16 +285,11 @@ def _data_lines(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, marker: b
 def _field_counts(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, delimiter: str | None) -> np.ndarray:
     """Cells per line: delimiters + 1, or for whitespace the runs of non-space characters."""
     if delimiter is not None:
-        hits = np.concatenate(([0], np.cumsum(arr == ord(delimiter))))
-        return hits[ends] - hits[starts] + 1
-    ink = np.ones(len(arr), dtype=bool)
-    for w in _WS:
-        ink &= arr != w
-    ink &= arr != 10
+        return _per_line(np.flatnonzero(arr == ord(delimiter)), starts, ends) + 1
+    ink = ~_spaces(arr) & (arr != 10)
     begins = ink.copy()
     begins[1:] &= ~ink[:-1]                 # a cell begins where ink follows a space or a newline
-    cum = np.concatenate(([0], np.cumsum(begins)))
-    return cum[ends] - cum[starts]
+    return _per_line(np.flatnonzero(begins), starts, ends)
 
 
 def _fill_empty(body: bytes, d: bytes) -> bytes:
