@@ -1,7 +1,6 @@
 """`insole import` of a generic CSV/TSV: known forces in, the same forces and landings out;
 every malformed file refused with one line naming the file, the line and the column."""
 
-import json
 import os
 import subprocess
 import sys
