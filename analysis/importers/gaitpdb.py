@@ -105,7 +105,8 @@ def read(path: str | Path, mass_kg: float | None = None, demographics: str | Pat
     cols = list(range(N_COLUMNS))
     values, line_no = table.read(cols, progress)
     table.refuse_nan(values, line_no, cols)
-    t_s, rate, gaps = check_time(values[:, 0], line_no, file, on_gap, units_hint="a file of seconds (gaitpdb)")
+    t_s, rate, gaps = check_time(values[:, 0], line_no, file, on_gap,
+                                 advice="gaitpdb time is in seconds: is this a gaitpdb recording?")
     forces = values[:, 1:17]
     rec = Recording(file=file, format="gaitpdb", t_s=t_s, force_n=forces, layout=layout(), rate_hz=rate,
                     gaps=gaps, settings={"positions": "format.txt mapped as in analysis/importers/gaitpdb.py",

@@ -124,7 +124,8 @@ def read(path: str | Path, layout: str | Path, units: str, time_column: str | No
         t = values[:, 0] * time_factor(t_units)
         settings.update(time_column=table.names[t_col], time_units=t_units, time_first=float(values[0, 0]))
         forces = values[:, 1:]
-        t_s, rate, gaps = check_time(t, line_no, file, on_gap, column=f"time ({table.names[t_col]!r})")
+        t_s, rate, gaps = check_time(t, line_no, file, on_gap, column=f"time ({table.names[t_col]!r})",
+                                     repeat_hint=" (written with too few decimals? --rate HZ numbers the rows instead)")
     else:
         if not 0 < rate_hz <= 20000:
             raise UsageError(f"--rate must be above 0 and at most 20000 frames/s, got {rate_hz:g}")

@@ -167,7 +167,8 @@ def read(path: str | Path, mass_kg: float | None = None, on_gap: str = "flag",
     dropped = np.flatnonzero(~present)
     inside = int(np.sum((dropped > np.argmax(present)) & (dropped < len(present) - np.argmax(present[::-1]) - 1)))
     t, pressure, total, line_no = values[present, 0], pressure[present], total[present], line_no[present]
-    t_s, rate, gaps = check_time(t, line_no, file, on_gap, units_hint="a Moticon export (time in s)")
+    t_s, rate, gaps = check_time(t, line_no, file, on_gap,
+                                 advice="OpenGo exports time in seconds: is this an OpenGo export?")
 
     forces = np.empty_like(pressure)
     areas, fit = {}, {}

@@ -70,13 +70,15 @@ def check_mass(mass_kg: float | None, where: str) -> float | None:
 
 
 def check_time(t: np.ndarray, line_no: np.ndarray, file: str, on_gap: str = "flag",
-               column: str = "time", units_hint: str = "--time-units"
+               column: str = "time", advice: str | None = None, repeat_hint: str = ""
                ) -> tuple[np.ndarray, float, list[dict]]:
     """Check a time column (s) and make it the session clock.
 
     Returns ``(t_s, rate_hz, gaps)``: time from 0 at the first row; the frame rate from the
     median step; gaps as ``session.json`` lists them. Raises :class:`FileFormatError` naming the
-    line where time repeats or goes back, and on a gap when ``on_gap == "error"``.
+    line where time repeats or goes back, and on a gap when ``on_gap == "error"``; ``advice``
+    ends the message about a rate no insole has (default: check --time-units), ``repeat_hint``
+    the one about a repeated time.
     """
     if on_gap not in ON_GAP:
         raise UsageError(f"on_gap must be one of {', '.join(ON_GAP)}, got {on_gap!r}")
@@ -89,7 +91,7 @@ def check_time(t: np.ndarray, line_no: np.ndarray, file: str, on_gap: str = "fla
         more = f" ({back.size} places in all)" if back.size > 1 else ""
         if step[i] == 0:
             raise FileFormatError(f"{file}: line {line_no[i + 1]}: {column} {t[i + 1]:g} s repeats line "
-                                  f"{line_no[i]}; every frame needs its own time{more}")
+                                  f"{line_no[i]}; every frame needs its own time{more}{repeat_hint}")
         raise FileFormatError(f"{file}: line {line_no[i + 1]}: {column} goes back from {t[i]:g} s (line {line_no[i]}) "
                               f"to {t[i + 1]:g} s; the rows must be in time order{more}")
     median = float(np.median(step))
@@ -97,8 +99,9 @@ def check_time(t: np.ndarray, line_no: np.ndarray, file: str, on_gap: str = "fla
     lo, hi = RATE_RANGE_HZ
     if not lo <= rate <= hi:
         guess = "ms (or finer)" if rate < lo else "seconds"
+        advice = advice or f"is the time in {guess}? say so with --time-units"
         raise FileFormatError(f"{file}: {column} steps by {median:g} s (median), {rate:g} frames/s: not an insole's "
-                              f"rate; is the time in {guess}? say so with {units_hint}")
+                              f"rate; {advice}")
     t_s = t - t[0]
     gaps = []
     for i in gap_starts(t_s, rate):
