@@ -28,3 +28,8 @@ class SessionError(InsoleError, OSError):
 
 class BusError(InsoleError, OSError):
     """An I2C transaction that failed (EIO, NACK, a chip that vanished)."""
+
+
+class FileFormatError(InsoleError, ValueError):
+    """Another system's recording that cannot be imported as it is (a missing or extra column,
+    a bad cell, time that goes back); the message names the file, the line and the column."""

@@ -183,8 +183,11 @@ def analyse_forces(t_s: np.ndarray, forces: np.ndarray, layout: Layout, rate_hz:
     after_gap = gap_starts(t_s, rate_hz)
     resume = t_s[after_gap]
     if resume.size:
+        # a contact that touches a gap at all is dropped: one that spans it, one found already
+        # down when frames resume, and one whose sub-frame onset lands inside the gap (the foot
+        # rising on the last frame before it), which is timed across the gap as much as the others
         stop = t_s[after_gap - 1]
-        out = [l for l in out if not np.any((l.t_on_s <= stop) & (l.t_off_s >= stop))
+        out = [l for l in out if not np.any((l.t_on_s <= resume) & (l.t_off_s >= stop))
                and not np.any(np.isclose(l.t_on_s, resume))]
     for l, flight in flights_before(out, layout.feet, resume):
         l.flight_ms = flight

@@ -153,7 +153,7 @@ def render_html(s: LoadedSession, figures: list[tuple[str, str, bytes]]) -> str:
     health = s.summary.get("health") or {}
     gaps = meta.get("gaps") or []
     if health or gaps:
-        rows = [(k.replace("_", " "), [str(v)]) for k, v in health.items()]
+        rows = [(k.replace("_", " "), ["–" if v is None else str(v)]) for k, v in health.items()]
         rows += [(f"gap at {g.get('t_s', '?')} s", [f"{g.get('duration_s', '?')} s: {g.get('reason', '')}"])
                  for g in gaps if isinstance(g, dict)]
         parts += ["<h2>Sampling health (as logged)</h2>", _table(["", ""], rows)]

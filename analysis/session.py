@@ -121,7 +121,8 @@ class SessionWriter:
     """
 
     def __init__(self, folder: str | os.PathLike, meta: dict, layout: Layout, integer_values: bool = True,
-                 flush_s: float = 0.5, fsync_s: float = 2.0, with_truth: bool = False):
+                 flush_s: float = 0.5, fsync_s: float = 2.0, with_truth: bool = False,
+                 with_landings: bool = True):
         self.folder = Path(folder)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -141,7 +142,8 @@ class SessionWriter:
         self.flush_s, self.fsync_s = flush_s, fsync_s
         write_json_atomic(self.folder / "session.json", self.meta)
         self.samples = _CsvAppender(self.folder / "samples.csv", ["t_s", *layout.names])
-        self.landings = _CsvAppender(self.folder / "landings.csv", LANDING_COLUMNS)
+        # an imported session has no live landings (contract 2): no landings.csv at all
+        self.landings = _CsvAppender(self.folder / "landings.csv", LANDING_COLUMNS) if with_landings else None
         self.truth = _CsvAppender(self.folder / "truth.csv", TRUTH_COLUMNS) if with_truth else None
         self._files = [f for f in (self.samples, self.landings, self.truth) if f]
         now = time.monotonic()
@@ -160,6 +162,8 @@ class SessionWriter:
         self.frames_written += len(t_s)
 
     def write_landing(self, row: dict) -> None:
+        if self.landings is None:
+            raise SessionError("this session was not opened with a landings file")
         self.landings.write_text(",".join(_cell(row.get(c)) for c in LANDING_COLUMNS) + "\n")
 
     def write_truth(self, rows: Iterable[dict]) -> None:

@@ -100,18 +100,41 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--hold", metavar="S", type=_number(float, 0.5, 30), default=3.0,
                     help="seconds each position is held and averaged, 0.5-30 (default 3)")
 
+    im = sub.add_parser("import", help="turn another system's recording into a session folder: a CSV/TSV "
+                        "of per-sensor forces with a layout file, PhysioNet gaitpdb, Moticon OpenGo text export")
+    im.add_argument("file", metavar="FILE", help="the recording")
+    im.add_argument("--out", metavar="DIR", required=True, help="the session folder to write (new or empty)")
+    im.add_argument("--format", choices=("auto", "csv", "gaitpdb", "moticon"), default="auto",
+                    help="the file's format (default: csv when --layout is given, else told from the content)")
+    im.add_argument("--mass", metavar="KG", type=_number(float, 20, 250),
+                    help="body mass in kg, 20-250 (gaitpdb: default from demographics.txt beside the file)")
+    im.add_argument("--on-gap", choices=("flag", "error"), default="flag",
+                    help="a break in time: import it listed as a gap (default; nothing is measured across "
+                         "it), or refuse the file")
+    g = im.add_argument_group("csv")
+    g.add_argument("--layout", metavar="FILE", help="TOML: a [[sensor]] per column with name, foot, x, y "
+                   "(and column, area_cm2); see the README")
+    g.add_argument("--units", metavar="UNIT", help="of the sensor columns: N, kN, kgf, lbf, or a pressure "
+                   "(kPa, N/cm2, MPa, psi) with area_cm2 per sensor in the layout")
+    g.add_argument("--time-column", metavar="NAME", help="the time column's header or number from 1 "
+                   "(default: the one named time, t or t_s)")
+    g.add_argument("--time-units", choices=("s", "ms", "us"), help="of the time column (default: from its "
+                   "header, e.g. time_ms, else s)")
+    g.add_argument("--delimiter", choices=("auto", "tab", "comma", "semicolon", "space"),
+                   help="between cells (default auto)")
+    g.add_argument("--rate", metavar="HZ", type=_number(float, 0, 20000, lo_open=True),
+                   help="frames/s, for a file without a time column")
+    im.add_argument("--demographics", metavar="FILE", help="gaitpdb: the database's demographics.txt "
+                    "(default: beside the recording)")
+
     cmp_ = sub.add_parser("compare", help="two sessions, or two parts of one (between markers), side by side "
-                          "with the differences and their 95 % intervals")
+                          "with the differences and their 95 %% intervals")
     cmp_.add_argument("a", metavar="A", help="a session folder, or FOLDER:SEGMENT for the part of it after a "
                       "marker (its label, or its number: 0 is the part before the first marker)")
     cmp_.add_argument("b", metavar="B", help="the same, for the other side")
     cmp_.add_argument("--out", metavar="DIR", help="also write compare.html, its plots (PNG) and compare.json here")
     cmp_.add_argument("--resamples", metavar="N", type=_number(int, 100, 100000), default=2000,
                       help="bootstrap resamples for the intervals, 100-100000 (default 2000)")
-
-    for name, what in (("import", "turn another system's recording into a session folder"),):
-        c = sub.add_parser(name, help=f"{what} (not available yet)")
-        c.add_argument("args", nargs="*", help=argparse.SUPPRESS)
     return p
 
 
@@ -150,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "compare":
             from pi.compare import compare_main
             return compare_main(args)
+        if args.command == "import":
+            from pi.import_cmd import import_main
+            return import_main(args)
         raise InsoleError(f"'insole {args.command}' is not available yet in this version")
     except KeyboardInterrupt:
         print("insole: interrupted", file=sys.stderr)

@@ -13,16 +13,14 @@ in file order. The first mistake found is reported; that is enough to fix a file
 from __future__ import annotations
 
 import json
-import math
-import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from analysis.calibration import validate as validate_calibration
+from analysis.checks import Checker, load_toml
 from analysis.errors import ConfigError
-from analysis.layout import FEET, Layout, Sensor
+from analysis.layout import Layout, Sensor
 
 DEFAULT_KIT_PATH = Path(__file__).resolve().parents[1] / "hardware" / "kit-default.toml"
 #: the user's own kit (written by ``insole calibrate``; not in git): used instead of the template
@@ -57,9 +55,6 @@ STRIKES = ("forefoot", "midfoot", "rearfoot")
 #: default feedback: one short beep per heel landing, the cue that moved runners off the heel
 #: in gait retraining (audio per step: Wood & Kipp 2014; shared/notes/gait.md)
 DEFAULT_FEEDBACK = {"beep_on": ("rearfoot",), "beep_ms": 60}
-# Sensor names become samples.csv column headers and live-display labels: no commas, quotes or
-# spaces, and not the time column's name.
-_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 
 
 @dataclass(frozen=True)
@@ -136,79 +131,15 @@ def load_kit(path: str | Path | None = None) -> Kit:
     if path is None:
         path = USER_KIT_PATH if USER_KIT_PATH.exists() else DEFAULT_KIT_PATH
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read the kit file: {e.strerror or e}") from e
-    except tomllib.TOMLDecodeError as e:          # its message carries the line and column
-        raise ConfigError(f"{path}: not valid TOML: {e}") from e
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8 text ({e.reason})") from e
+    data = load_toml(path, "the kit file")
     return kit_from_dict(data, path)
 
 
-def _show(v: Any) -> str:
-    """A value as the user wrote it in TOML, for 'got …' in messages."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return json.dumps(v)
-    if isinstance(v, Mapping):
-        return "a table"
-    if isinstance(v, list):
-        return "an array"
-    return "nothing" if v is None else repr(v)
-
-
-class _Checker:
-    """Small helpers that raise ConfigError prefixed with the file name."""
+class _Checker(Checker):
+    """The TOML checks, with the kit's keys and its GPIO pins."""
 
     def __init__(self, file: str):
-        self.file = file
-
-    def fail(self, where: str, msg: str):
-        raise ConfigError(f"{self.file}: {where}: {msg}")
-
-    def expect(self, where: str, expected: str, got: Any):
-        self.fail(where, f"expected {expected}, got {_show(got)}")
-
-    def table(self, v: Any, where: str, kind: str) -> Mapping:
-        """A table whose keys are all known; ``kind`` picks the allowed keys."""
-        if not isinstance(v, Mapping):
-            self.expect(where or "top level", "a table", v)
-        for k in v:
-            if k not in _KEYS[kind]:             # most often a typo: list what would be accepted
-                if where:
-                    self.fail(f"{where}.{k}", f"unknown key; allowed keys here: {', '.join(_KEYS[kind])}")
-                self.fail(k, f"unknown top-level key; allowed: {', '.join(_KEYS[kind])}")
-        return v
-
-    def array(self, data: Mapping, key: str) -> list:
-        """A required, non-empty ``[[key]]`` array of tables."""
-        v = data.get(key)
-        if v is None:
-            self.fail(key, f"missing; expected at least one [[{key}]] table")
-        if not isinstance(v, list) or not v:
-            self.expect(key, f"one or more [[{key}]] tables", v)
-        return v
-
-    def need(self, tbl: Mapping, key: str, where: str, expected: str) -> Any:
-        if key not in tbl:
-            self.fail(f"{where}.{key}", f"missing; expected {expected}")
-        return tbl[key]
-
-    def number(self, v: Any, where: str, expected: str, ok=lambda v: True, integer: bool = False):
-        """A finite number (an integer if asked) passing ``ok``; bool is not a number."""
-        kinds = int if integer else (int, float)
-        if isinstance(v, bool) or not isinstance(v, kinds) or not math.isfinite(v) or not ok(v):
-            self.expect(where, expected, v)
-        return v
-
-    def name(self, v: Any, where: str) -> str:
-        if not isinstance(v, str) or not _NAME_RE.fullmatch(v) or v == "t_s":
-            self.expect(where, 'a name of letters, digits, "_", "." or "-" (not "t_s")', v)
-        return v
+        super().__init__(file, _KEYS)
 
     def pin(self, v: Any, where: str, used: dict[int, str]) -> int:
         """A BCM GPIO number not used elsewhere; records it in ``used``."""
@@ -255,21 +186,7 @@ def _parse_chip(c: _Checker, i: int, raw: Any, used_pins: dict[int, str]) -> Chi
 
 def _parse_sensor(c: _Checker, i: int, raw: Any, chips: dict[str, Chip], fsr: Mapping | None,
                   names: dict[str, str], inputs: dict[tuple[str, int], str]) -> Sensor:
-    where = f"sensor[{i}]"
-    t = c.table(raw, where, "sensor")
-    name = c.name(c.need(t, "name", where, "a sensor name"), f"{where}.name")
-    where = f"{where} ({json.dumps(name)})"
-    if name in names:
-        c.fail(f"{where}.name", f"{json.dumps(name)} is already the name of {names[name]}")
-    names[name] = where
-    foot = c.need(t, "foot", where, "left or right")
-    if foot not in FEET:
-        c.expect(f"{where}.foot", "left or right", foot)
-    xy = {}
-    for axis in ("x", "y"):
-        what = "a fraction of the foot in [0, 1]"
-        xy[axis] = float(c.number(c.need(t, axis, where, what), f"{where}.{axis}", what,
-                                  lambda v: 0.0 <= v <= 1.0))
+    t, where, name, foot, x, y = c.sensor(i, raw, names)
     chip = c.need(t, "chip", where, "the name of a [[chip]]")
     if not isinstance(chip, str) or chip not in chips:
         c.expect(f"{where}.chip", f"one of {', '.join(json.dumps(n) for n in chips)} (the [[chip]] names)", chip)
@@ -294,7 +211,7 @@ def _parse_sensor(c: _Checker, i: int, raw: Any, chips: dict[str, Chip], fsr: Ma
                                     "fs_v": chips[chip].fs_v, "bits": 16,
                                     "n_per_siemens": fsr["n_per_siemens"], "offset_n": 0.0},
                                    f"{c.file}: {where}.calibration")
-    return Sensor(name=name, foot=foot, x=xy["x"], y=xy["y"], calibration=cal, chip=chip, input=inp)
+    return Sensor(name=name, foot=foot, x=x, y=y, calibration=cal, chip=chip, input=inp)
 
 
 def kit_from_dict(data: Mapping[str, Any], path: str | Path = "<dict>") -> Kit:

@@ -39,7 +39,10 @@ def report_main(args) -> int:
 
     console = Console()
     dur = float(s.t_s[-1] - s.t_s[0]) if len(s.t_s) > 1 else 0.0
-    src = (s.meta.get("source") or {}).get("kind", "?")
+    source = s.meta.get("source") or {}
+    src = source.get("kind", "?")
+    if src == "import":                  # which system's file it came from
+        src += f" ({source.get('format', '?')} {source.get('file', '')})".replace(" )", ")")
     console.print(f"[bold]{s.path}[/bold]  {s.meta.get('started_at', '')}  source {src}, "
                   f"{len(s.t_s)} frames, {dur:.1f} s at {s.rate_hz:g} frames/s"
                   + "".join(f"  ({n})" for n in s.notes))
@@ -51,12 +54,14 @@ def report_main(args) -> int:
     for label, cells in summary_rows(cols):
         t.add_row(label, *cells)
     console.print(t)
-    if "ended_at" not in s.meta and src != "import":
+    if "ended_at" not in s.meta and source.get("kind") != "import":
         console.print("[yellow]note:[/yellow] this session did not end cleanly (power cut or killed); "
                       "it is analysed up to its last saved frame")
     h = summary.get("health") or {}
     if h:
-        console.print("sampling health: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in h.items()))
+        # null: not known (an imported file cannot tell late frames or bus errors)
+        console.print("sampling health: " + ", ".join(f"{k.replace('_', ' ')} {'–' if v is None else v}"
+                                                      for k, v in h.items()))
     if s.meta.get("markers"):
         console.print("markers: " + ", ".join(f"{m.get('t_s')} s {m.get('label')}" for m in s.meta["markers"]))
     return 0

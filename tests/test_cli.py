@@ -150,3 +150,11 @@ def test_report_on_the_parent_of_sessions_names_one(tmp_path, capsys):
     assert main(["report", str(tmp_path / "runs")]) == 1
     err = capsys.readouterr().err.strip()
     assert err == f"insole: error: {tmp_path / 'runs'} holds session folders; name one, e.g. {tmp_path / 'runs' / 'a'}"
+
+
+@pytest.mark.parametrize("command", ["run", "simulate", "report", "check", "calibrate", "import", "compare"])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as e:
+        main([command, "--help"])
+    assert e.value.code == 0
+    assert f"usage: insole {command}" in capsys.readouterr().out

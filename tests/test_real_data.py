@@ -28,8 +28,9 @@ def _strides_in_signal(total_n):
 # detector (which needs the foot unloaded to a few % of its peak) does not; neither is wrong.
 @pytest.mark.parametrize("name, shuffles", [("GaCo01_01.txt", 0), ("GaPt03_01.txt", 2)])
 def test_landings_match_the_strides_in_the_signal(name, shuffles):
-    t, v, layout = gaitpdb.load(name)
-    landings = analyse(t, v, layout, gaitpdb.RATE_HZ, body_mass_kg=83.0)
+    rec = gaitpdb.load(name)
+    t, v = rec.t_s, rec.force_n
+    landings = analyse(t, v, rec.layout, rec.rate_hz, rec.body_mass_kg)
     for foot, cols in (("left", slice(0, 8)), ("right", slice(8, 16))):
         mine = np.array([l.t_on_s for l in landings if l.foot == foot])
         plain = t[_strides_in_signal(v[:, cols].sum(axis=1))]
@@ -45,8 +46,8 @@ def test_landings_match_the_strides_in_the_signal(name, shuffles):
 
 
 def test_healthy_walker_lands_on_the_heel():
-    t, v, layout = gaitpdb.load("GaCo01_01.txt")
-    landings = analyse(t, v, layout, gaitpdb.RATE_HZ, body_mass_kg=83.0)
+    rec = gaitpdb.load("GaCo01_01.txt")
+    landings = analyse(rec.t_s, rec.force_n, rec.layout, rec.rate_hz, rec.body_mass_kg)
     rear = sum(l.strike == "rearfoot" for l in landings)
     assert len(landings) >= 180                      # ~95 strides per foot (data README)
     assert rear / len(landings) >= 0.90
