@@ -264,3 +264,17 @@ def test_sigterm_while_idle_ends_it_at_once(tmp_path):
     assert p.returncode == 0 and err == "" and out.strip() == "insole: stopped"
     assert time.monotonic() - started < 3
     assert not (tmp_path / "d").exists() or not any((tmp_path / "d").iterdir())
+
+
+def test_a_stop_before_the_session_begins_leaves_no_empty_session(tmp_path):
+    # e.g. the shutdown's SIGTERM comes while the chips are being opened after a press
+    from pi.cli import build_parser
+    from pi.kit import load_kit
+    from pi.run import log_session, open_run_source
+    args = build_parser().parse_args(["run", "--source", "sim", "--out", str(tmp_path / "data")])
+    kit = load_kit()
+    src, _ = open_run_source(args, kit)
+    stop = threading.Event()
+    stop.set()
+    assert log_session(args, kit, src, None, stop) is None
+    assert not (tmp_path / "data").exists()
