@@ -102,13 +102,19 @@ def flight_times_ms(landings: list, feet: Iterable[str], breaks=()) -> dict[str,
     return out
 
 
+def forefoot_pct(strikes: Iterable[str]) -> float | None:
+    """Share of forefoot landings among ``strikes`` (strike classes), % to 0.1; None if none."""
+    strikes = list(strikes)
+    return round(100.0 * strikes.count("forefoot") / len(strikes), 1) if strikes else None
+
+
 def _block(landings: list, flights: list[float], cadence: float | None) -> dict[str, Any]:
     counts = {s: sum(1 for l in landings if _get(l, "strike") == s) for s in STRIKES}
     n = len(landings)
     return {
         "landings": n,
         "strike_counts": counts,
-        "forefoot_pct": round(100.0 * counts["forefoot"] / n, 1) if n else None,
+        "forefoot_pct": forefoot_pct(_get(l, "strike") for l in landings),
         "strike_index_median": _median(_get(l, "strike_index") for l in landings),
         "cadence_spm": cadence,
         "contact_ms_median": _median(_get(l, "contact_ms") for l in landings),

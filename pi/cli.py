@@ -43,6 +43,7 @@ def _number(kind, lo=None, hi=None, name="value", lo_open=False):
     return parse
 
 
+DEFAULT_OUT = "sessions"      # where `insole run` saves sessions and `insole sessions` looks
 KIT_HELP = ("kit configuration (default: hardware/kit.toml if present, which `insole calibrate` "
             "writes, else the template hardware/kit-default.toml)")
 
@@ -57,11 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--source", choices=("sim", "emulated", "ads", "replay"), default=None,
                    help="where frames come from (default: the kit's chips if found, else sim)")
     r.add_argument("--config", metavar="FILE", help=KIT_HELP)
-    r.add_argument("--out", metavar="DIR", default="sessions",
-                   help="folder under which the session folder is made (default: ./sessions)")
+    r.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
+                   help=f"folder under which the session folder is made (default: ./{DEFAULT_OUT})")
     r.add_argument("--duration", metavar="S", type=_number(float, 0, 7 * 24 * 3600, lo_open=True),
                    help="stop after S seconds")
     r.add_argument("--headless", action="store_true", help="no live display: one line per landing")
+    r.add_argument("--wait-for-button", action="store_true",
+                   help="headless, for the boot service: wait for the kit's start/stop button to start "
+                        "each session and to stop it, again and again, until stopped by a signal (with "
+                        "no --source, only the kit's chips, never the simulated insole)")
     r.add_argument("--sampler", choices=("process", "thread"), default="process",
                    help="chips only: sample in a process of their own (default) or a thread beside the display")
     r.add_argument("--session", metavar="DIR", help="replay: the session folder to play")
@@ -135,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--out", metavar="DIR", help="also write compare.html, its plots (PNG) and compare.json here")
     cmp_.add_argument("--resamples", metavar="N", type=_number(int, 100, 100000), default=2000,
                       help="bootstrap resamples for the intervals, 100-100000 (default 2000)")
+
+    ls = sub.add_parser("sessions", help="list the sessions in a folder: start, duration, landings, "
+                        "forefoot %%, size (read from the files, not re-analysed)")
+    ls.add_argument("dir", metavar="DIR", nargs="?", default=DEFAULT_OUT,
+                    help=f"the folder `insole run --out` saved them under (default: ./{DEFAULT_OUT})")
+    ls.add_argument("--json", action="store_true", help="print the list as JSON")
     return p
 
 
@@ -176,19 +187,28 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "import":
             from pi.import_cmd import import_main
             return import_main(args)
+        if args.command == "sessions":
+            from pi.sessions import sessions_main
+            return sessions_main(args)
         raise InsoleError(f"'insole {args.command}' is not available yet in this version")
     except KeyboardInterrupt:
         print("insole: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 1
-    except Exception as e:           # one line, never a traceback (unless INSOLE_DEBUG=1)
-        if os.environ.get("INSOLE_DEBUG") == "1":
-            traceback.print_exc()
-        status = e.exit_status if isinstance(e, InsoleError) else 1
-        msg = str(e) if isinstance(e, InsoleError) else f"{type(e).__name__}: {e} (INSOLE_DEBUG=1 shows the details)"
-        print(f"insole: error: {msg}", file=sys.stderr)
-        return status
+    except Exception as e:
+        return report_error(e)
+
+
+def report_error(e: Exception) -> int:
+    """Print ``e`` as one line, ``insole: error: …``, on stderr, never a traceback (unless
+    ``INSOLE_DEBUG=1``); returns the exit status it calls for (2 usage, 1 runtime)."""
+    if os.environ.get("INSOLE_DEBUG") == "1":
+        traceback.print_exception(e)
+    status = e.exit_status if isinstance(e, InsoleError) else 1
+    msg = str(e) if isinstance(e, InsoleError) else f"{type(e).__name__}: {e} (INSOLE_DEBUG=1 shows the details)"
+    print(f"insole: error: {msg}", file=sys.stderr, flush=True)
+    return status
 
 
 if __name__ == "__main__":

@@ -2,13 +2,18 @@
 
 From the kit configuration's ``[gpio]`` (BCM pin numbers) and ``[feedback]``:
 
-* ``start_stop_button``: pressed during a run, stops it cleanly (the headless logger's only
-  control); ``marker_button``: adds a marker to the session (e.g. "the backward drill starts");
+* ``start_stop_button``: pressed during a run, stops it cleanly; with ``--wait-for-button`` it
+  also starts each session (the headless logger's only control); ``marker_button``: adds a marker to the session (e.g. "the backward drill starts");
 * ``buzzer``: one short beep (``feedback.beep_ms``) for each landing whose class is in
   ``feedback.beep_on`` (a heel landing, by default), given at the verdict, ~40 ms after contact,
   so it comes within the same step (shared/notes/gait.md);
-* ``led_logging``: lit while logging; ``led_left``/``led_right``: a short blink per landing of
-  that foot.
+* ``led_logging``: the logger's state (:meth:`KitIO.show`): steady while recording, a short
+  flash every 2 s while waiting for the start/stop button (``insole run --wait-for-button``, the
+  boot service), a fast flicker after an error; ``led_left``/``led_right``: a short blink per
+  landing of that foot.
+* with ``--wait-for-button`` the buzzer also confirms each press (:meth:`KitIO.cue`), for a
+  runner who cannot see the LED: one long beep when a session starts, two short ones when it
+  stops, three when it could not start.
 
 Buttons are wired to ground (gpiozero's default pull-up). Every device is optional. gpiozero
 calls button handlers on its own thread: the handlers here only set flags or append to a list
@@ -22,6 +27,12 @@ import threading
 from typing import Callable
 
 BLINK_S = 0.05
+
+#: led_logging patterns, (on s, off s): None = steady on, () = off. The idle flash is short and
+#: rare so it reads as "alive, not recording" next to the steady light of a recording.
+LED_PATTERNS = {"recording": None, "idle": (0.1, 1.9), "error": (0.1, 0.15), "off": ()}
+#: buzzer cues, (on s, off s, beeps)
+CUES = {"start": (0.4, 0.0, 1), "stop": (0.08, 0.12, 2), "error": (0.08, 0.12, 3)}
 
 
 class KitIO:
@@ -72,9 +83,24 @@ class KitIO:
         return out
 
     # -- outputs ------------------------------------------------------------------------------
-    def logging(self, on: bool) -> None:
-        if self.led_logging is not None:
-            self.led_logging.on() if on else self.led_logging.off()
+    def show(self, state: str) -> None:
+        """Put the logging LED in ``state``: one of ``LED_PATTERNS`` (recording, idle, error, off)."""
+        pattern = LED_PATTERNS[state]
+        led = self.led_logging
+        if led is None:
+            return
+        if pattern is None:
+            led.on()
+        elif pattern:
+            led.blink(on_time=pattern[0], off_time=pattern[1], background=True)
+        else:
+            led.off()
+
+    def cue(self, what: str) -> None:
+        """Sound the buzzer cue ``what`` (one of ``CUES``: start, stop, error), if there is a buzzer."""
+        if self.buzzer is not None:
+            on_s, off_s, n = CUES[what]
+            self.buzzer.beep(on_time=on_s, off_time=off_s, n=n, background=True)
 
     def verdict(self, foot: str, strike: str) -> None:
         """A landing's class is known: beep if asked for, blink that foot's LED."""

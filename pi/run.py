@@ -17,6 +17,7 @@ and a summary is printed.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import queue
@@ -59,13 +60,17 @@ def find_kit(kit, open_bus=None) -> str | None:
     return None
 
 
-def open_run_source(args, kit):
-    """The source asked for, or the simulated insole when none was asked for and no kit is found."""
+def open_run_source(args, kit, fallback_to_sim: bool = True):
+    """The source asked for, or when none was asked for, the kit's chips; with no kit found, the
+    simulated insole (or, ``fallback_to_sim`` False, an error saying why: a logger started by a
+    button must not record a simulation the runner never sees)."""
     from pi.sources import open_source
     notice = None
     name = args.source
     if name is None:
         reason = find_kit(kit)
+        if reason and not fallback_to_sim:
+            raise InsoleError(f"{reason}; is the kit plugged in? (`insole check` tests it)")
         if reason:
             name, notice = "sim", f"{reason}: running on the simulated insole"
         else:
@@ -134,17 +139,70 @@ def run_main(args, source=None) -> int:
     kit = load_kit(args.config)
     if args.source != "replay" and args.session:
         raise UsageError("--session only goes with --source replay")
-    src, notice = (source, None) if source is not None else open_run_source(args, kit)
-    mode_notice = (src.describe() or {}).get("mode_notice") if hasattr(src, "describe") else None
-    if mode_notice:                      # e.g. the chips fell back to timed single-shot, and why
-        notice = f"{notice}; {mode_notice}" if notice else mode_notice
-    # a replay analyses like its recording: the subject is the recorded one, not the kit's
-    body_mass = src.session.body_mass_kg if src.kind == "replay" else kit.body_mass_kg
-    folder = new_session_folder(Path(args.out))
-    meta = session_meta(src, utc_now_iso(), body_mass, str(kit.path))
-    writer = SessionWriter(folder, meta, src.layout, integer_values=src.integer_values)
+    if getattr(args, "wait_for_button", False):
+        if source is not None:
+            raise UsageError("--wait-for-button opens its own source for each session")
+        from pi.service import serve
+        return serve(args, kit)
+    from pi.feedback import open_kit_io
+    stop = threading.Event()
+    kit_io = None
+    try:
+        with stop_on_signals(stop.set):
+            src, notice = (source, None) if source is not None else open_run_source(args, kit)
+            kit_io, gpio_problem = open_kit_io(kit, on_start_stop=stop.set)
+            log_session(args, kit, src, join_notes(notice, gpio_problem), stop, kit_io,
+                        headless=args.headless or not sys.stdout.isatty())
+    finally:
+        if kit_io is not None:
+            kit_io.show("off")
+            kit_io.close()
+    return 0
 
-    headless = args.headless or not sys.stdout.isatty()
+
+def join_notes(*notes: str | None) -> str | None:
+    """The notes that are there, joined with "; " (None when there are none)."""
+    return "; ".join(n for n in notes if n) or None
+
+
+@contextlib.contextmanager
+def stop_on_signals(callback):
+    """Ctrl-C, a kill (SIGTERM: also systemd stopping the service) or the terminal closing
+    (SIGHUP: an SSH session dropped) call ``callback`` instead of ending the process, until the
+    block ends: a run stops cleanly, and a second Ctrl-C cannot cut its summary short."""
+    def on_signal(signum, frame):
+        callback()
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
+def log_session(args, kit, src, notice: str | None, stop: threading.Event, kit_io=None,
+                headless: bool = False) -> Path | None:
+    """Log one session from ``src`` (which it closes) under ``args.out`` until ``stop`` is set,
+    ``args.duration`` has passed or the source ends; returns its folder (None when ``stop`` was
+    already set: no empty session is made). The session is closed (flushed, fsynced,
+    session.json final) and a summary printed whatever happened; an error is raised after that."""
+    try:
+        if stop.is_set():
+            raise _Cancelled
+        mode_notice = (src.describe() or {}).get("mode_notice") if hasattr(src, "describe") else None
+        notice = join_notes(notice, mode_notice)     # e.g. the chips fell back to single-shot, and why
+        # a replay analyses like its recording: the subject is the recorded one, not the kit's
+        body_mass = src.session.body_mass_kg if src.kind == "replay" else kit.body_mass_kg
+        folder = new_session_folder(Path(args.out))
+        meta = session_meta(src, utc_now_iso(), body_mass, str(kit.path))
+        writer = SessionWriter(folder, meta, src.layout, integer_values=src.integer_values)
+    except BaseException as e:           # no session begun: the source must not be left running
+        if hasattr(src, "close"):
+            src.close()
+        if isinstance(e, _Cancelled):
+            return None
+        raise
+
     printer = None
     if headless:
         from pi.display import headless_line
@@ -154,11 +212,6 @@ def run_main(args, source=None) -> int:
         print(f"insole: logging to {folder} ({src.kind}, {src.rate_hz:g} frames/s, kit {kit.path.name})"
               + (f"; {notice}" if notice else ""), flush=True)
 
-    stop = threading.Event()
-    from pi.feedback import open_kit_io
-    kit_io, gpio_problem = open_kit_io(kit, on_start_stop=stop.set)
-    if gpio_problem:
-        notice = f"{notice}; {gpio_problem}" if notice else gpio_problem
     pipe = Pipeline(src.layout, src.rate_hz, body_mass, writer, on_landing=printer,
                     on_verdict=(lambda v: kit_io.verdict(v.foot, v.strike)) if kit_io else None)
     q: queue.SimpleQueue = queue.SimpleQueue()
@@ -184,13 +237,8 @@ def run_main(args, source=None) -> int:
     publish()
     proc = _Processor(q, pipe, publish, kit_io)
     if kit_io is not None:
-        kit_io.logging(True)
-
-    def on_signal(signum, frame):
-        stop.set()
-    # Ctrl-C, a kill, or the terminal closing (SIGHUP: an SSH session dropped) all stop the run
-    # cleanly; the handlers stay until the summary is out, so a second Ctrl-C cannot cut it short
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        kit_io.take_markers()           # presses before the session began are not its markers
+        kit_io.show("recording")
     display = None
     errors: list[BaseException] = []
     try:
@@ -207,8 +255,8 @@ def run_main(args, source=None) -> int:
     except BaseException as e:          # e.g. the terminal cannot be drawn on: still save the run
         errors.append(e)
     # Each step of the shutdown runs even if one before it failed, so that the session is
-    # closed, the terminal restored and the signals given back whatever happened; the first
-    # error is reported after the summary.
+    # closed and the terminal restored whatever happened; the first error is reported after
+    # the summary.
     def close_session():
         pipe.finish()
         publish(stopping=True)
@@ -220,7 +268,7 @@ def run_main(args, source=None) -> int:
                  lambda: src.close() if hasattr(src, "close") else None,    # the chips stop converting
                  close_session,
                  lambda: display.stop() if display is not None else None,
-                 lambda: (kit_io.logging(False), kit_io.close()) if kit_io is not None else None):
+                 gc.unfreeze):                  # the next session (--wait-for-button) may free them
         try:
             step()
         except BaseException as e:
@@ -231,15 +279,17 @@ def run_main(args, source=None) -> int:
         _final_summary(current["snap"], pipe.summary(h), folder)
     except BaseException as e:
         errors.append(e)
-    for s, handler in old.items():
-        signal.signal(s, handler)
     if errors:
         error = errors[0]
         if isinstance(error, InsoleError):
             raise error
         raise SessionError(f"logging stopped early ({type(error).__name__}: {error}); "
                            f"what was recorded is in {folder}") from error
-    return 0
+    return folder
+
+
+class _Cancelled(Exception):
+    """Stopped before the session began."""
 
 
 def _final_summary(snap, figures: dict, folder: Path) -> None:

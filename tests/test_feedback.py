@@ -8,6 +8,7 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
+from mockpins import press
 from pi.feedback import KitIO
 
 GPIO = {"start_stop_button": 5, "marker_button": 6, "buzzer": 13, "led_logging": 19, "led_left": 20}
@@ -18,14 +19,6 @@ def factory():
     f = MockFactory()
     yield f
     f.reset()
-
-
-def press(factory, pin):
-    p = factory.pin(pin)
-    p.drive_low()          # buttons are wired to ground, with the pull-up
-    time.sleep(0.08)       # longer than the 50 ms debounce
-    p.drive_high()
-    time.sleep(0.08)
 
 
 def test_marker_button_adds_markers(factory):
@@ -62,12 +55,12 @@ def test_heel_landing_beeps_once_forefoot_does_not(factory):
 
 def test_logging_led_and_foot_blink(factory):
     io = KitIO(GPIO, {"beep_on": (), "beep_ms": 60}, pin_factory=factory)
-    io.logging(True)
+    io.show("recording")
     assert factory.pin(19).state
     io.verdict("left", "midfoot")
     time.sleep(0.15)
     assert [s.state for s in factory.pin(20).states][-2:] == [True, False]
-    io.logging(False)
+    io.show("off")
     assert not factory.pin(19).state
     io.close()
 
