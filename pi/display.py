@@ -28,6 +28,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from analysis.outline import edges, sensor_across
 from pi.snapshot import FootView, Health, LandingView, Snapshot
 
 STRIKE_WORD = {"forefoot": "FOREFOOT", "midfoot": "MIDFOOT", "rearfoot": "HEEL", "heel": "HEEL"}
@@ -55,10 +56,6 @@ _FONT = {
 }
 FONT_ROWS = 5
 
-# Insole outline: (y, medial edge x, lateral edge x), fractions of the foot, heel to toe.
-_OUTLINE = ((0.00, .38, .62), (0.03, .22, .78), (0.08, .17, .83), (0.20, .15, .85),
-            (0.35, .20, .88), (0.50, .15, .93), (0.62, .05, .98), (0.72, .00, 1.0),
-            (0.80, .00, .97), (0.87, .03, .88), (0.93, .07, .72), (0.97, .13, .52), (1.00, .24, .34))
 FOOT_ASPECT = 0.74                 # cells wide per row: a 2.7:1 insole on ~1:2 terminal cells
 
 
@@ -96,14 +93,6 @@ def big_width(word: str, scale: int = 1) -> int:
     return scale * (sum(len(g[0]) for g in glyphs) + max(0, len(glyphs) - 1))
 
 
-def _edges(y: float) -> tuple[float, float]:
-    for (y0, m0, l0), (y1, m1, l1) in zip(_OUTLINE, _OUTLINE[1:]):
-        if y <= y1:
-            f = (y - y0) / (y1 - y0)
-            return m0 + f * (m1 - m0), l0 + f * (l1 - l0)
-    return _OUTLINE[-1][1:]
-
-
 # ------------------------------------------------------------------------------ the feet ---
 def foot_grid(view: FootView, rows: int, cols: int) -> list[list[str]]:
     """The foot as a ``rows × cols`` grid of characters, toes at the top, seen from above.
@@ -116,7 +105,7 @@ def foot_grid(view: FootView, rows: int, cols: int) -> list[list[str]]:
     grid = [[" "] * cols for _ in range(rows)]
     inside = []
     for r in range(rows):
-        m, l = _edges(1.0 - (r + 0.5) / rows)
+        m, l = edges(1.0 - (r + 0.5) / rows)
         row = [m <= ((c + 0.5) / cols) <= l for c in range(cols)]
         if not any(row):
             row[min(cols - 1, int((m + l) / 2 * cols))] = True
@@ -130,8 +119,7 @@ def foot_grid(view: FootView, rows: int, cols: int) -> list[list[str]]:
     def cell(x: float, y: float) -> tuple[int, int]:
         # x is taken across the insole's width at that y, so every mark lands inside the outline
         r = min(rows - 1, max(0, int((1.0 - y) * rows)))
-        m, l = _edges(min(1.0, max(0.0, y)))
-        c = min(cols - 1, max(0, int((m + min(1.0, max(0.0, x)) * (l - m)) * cols)))
+        c = min(cols - 1, max(0, int(sensor_across(x, y) * cols)))
         return r, (cols - 1 - c) if mirror else c
 
     points = [p for p in view.cop_path if len(p) == 2 and _ok(p[0]) and _ok(p[1])]
