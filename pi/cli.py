@@ -100,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--hold", metavar="S", type=_number(float, 0.5, 30), default=3.0,
                     help="seconds each position is held and averaged, 0.5-30 (default 3)")
 
+    dr = sub.add_parser("drawings", help="draw the kit's schematic, wiring table and 1:1 sensor placement "
+                        "templates from its configuration")
+    dr.add_argument("--config", metavar="FILE", help=KIT_HELP)
+    dr.add_argument("--out", metavar="DIR", help="where to write them (default: the hardware/ folder of "
+                    "this checkout; the committed drawings are those of hardware/kit-default.toml)")
+    dr.add_argument("--sizes", metavar="EU", help="EU shoe sizes of the templates, e.g. 36-47 or 38,40,42 "
+                    "(default 36-47)")
+
     for name, what in (("import", "turn another system's recording into a session folder"),
                        ("compare", "two sessions side by side")):
         c = sub.add_parser(name, help=f"{what} (not available yet)")
@@ -139,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             from pi.report import report_main
             return report_main(args)
+        if args.command == "drawings":
+            from pi.drawings import drawings_main
+            return drawings_main(args)
         raise InsoleError(f"'insole {args.command}' is not available yet in this version")
     except KeyboardInterrupt:
         print("insole: interrupted", file=sys.stderr)
