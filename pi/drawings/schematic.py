@@ -15,7 +15,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from pi.drawings.divider import ohms
-from pi.drawings.pinout import GND_PIN, GPIO_ROLES, SCL_BCM, SDA_BCM, SUPPLY_PIN, physical_pin
+from pi.drawings.pinout import GND_PIN, SCL_BCM, SDA_BCM, SUPPLY_PIN, physical_pin
 from pi.kit import N_INPUTS
 
 INPUT_PITCH = 4.0           # drawing units between a chip's inputs: room for one divider each
