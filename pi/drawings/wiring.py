@@ -66,7 +66,9 @@ def to_markdown(kit) -> str:
         lines.append(f"| {c.name} | {c.type} | 0x{c.address:02X} | {ADDR_WIRING[c.address].split(' to ')[1]} | "
                      f"{c.data_rate} SPS | {_gain(c.gain)} (±{c.fs_v:g} V) | {_alert(c)} |")
     lines += ["", f"Every chip: VDD to 3V3 (pin {SUPPLY_PIN}), GND to GND, SDA to pin {sda}, SCL to pin {scl}. "
-              "Inputs no sensor uses are left open (never read).", "",
+              "Inputs no sensor uses are left open (never read). With the kit wired and I2C on, "
+              f"`i2cdetect -y 1` shows {' and '.join(f'{c.address:02x}' for c in kit.chips)} in its table "
+              "(other devices at other addresses do no harm).", "",
               "## Sensors", "",
               "Each sensor is one voltage divider: the FSR (either way round) from 3V3 to the chip's "
               "input, the divider resistor from that input to GND.", "",
