@@ -19,7 +19,7 @@ GND_PIN = 6             # one of the eight ground pins, next to SCL
 GPIO_ROLES = {
     "start_stop_button": "start/stop push button, other leg to GND",
     "marker_button": "marker push button, other leg to GND",
-    "buzzer": "active buzzer + (3.3 V, at most 15 mA), − to GND",
+    "buzzer": "active buzzer + (a 3.3 V one drawing at most 15 mA), − to GND",
     "led_logging": "logging LED anode through 330 Ω, cathode to GND",
     "led_left": "left-foot LED anode through 330 Ω, cathode to GND",
     "led_right": "right-foot LED anode through 330 Ω, cathode to GND",
@@ -72,3 +72,20 @@ def kit_pins(kit) -> list[PinUse]:
     for role, bcm in kit.gpio.items():
         uses.append(PinUse(physical_pin(bcm), f"GPIO{bcm}", GPIO_ROLES[role]))
     return sorted(uses, key=lambda u: u.pin)
+
+
+def header_map_markdown(kit) -> list[str]:
+    """The whole 40-pin header as a Markdown table, two pins a row as on the board (odd pins on
+    the left, pin 1 at the top), the kit's pins marked with what they carry."""
+    used = {u.pin: u for u in kit_pins(kit)}
+    tag = lambda n: f"**{_header()[n]}**" if n in used else _header()[n]          # noqa: E731
+    short = lambda n: _short(used[n].to) if n in used else ""                      # noqa: E731
+    lines = ["| kit | name | pin | pin | name | kit |", "| --- | --- | ---: | :--- | --- | --- |"]
+    for odd in range(1, 41, 2):
+        lines.append(f"| {short(odd)} | {tag(odd)} | {odd} | {odd + 1} | {tag(odd + 1)} | {short(odd + 1)} |")
+    return lines
+
+
+def _short(to: str) -> str:
+    """The first clause of a pin's use: 'ALERT/RDY of chip left' of '…, 10 kΩ pull-up to 3V3'."""
+    return to.split(",")[0]

@@ -11,7 +11,7 @@ import io
 
 from pi.check import ADDR_WIRING
 from pi.drawings.divider import check_markdown, ohms
-from pi.drawings.pinout import SCL_BCM, SDA_BCM, SUPPLY_PIN, kit_pins, physical_pin
+from pi.drawings.pinout import SCL_BCM, SDA_BCM, SUPPLY_PIN, header_map_markdown, kit_pins, physical_pin
 
 CSV_COLUMNS = ("sensor", "foot", "x", "y", "fsr_from", "fsr_to", "divider_ohm", "divider_to", "chip",
                "chip_type", "address", "input", "sda_pin", "scl_pin", "alert_gpio", "alert_pin")
@@ -59,6 +59,10 @@ def to_markdown(kit) -> str:
              "## Raspberry Pi header pins used", "",
              "| pin | name | wire to |", "| ---: | --- | --- |"]
     lines += [f"| {u.pin} | {u.name} | {u.to} |" for u in kit_pins(kit)]
+    lines += ["", "The whole header, seen from above with the USB/Ethernet end of the board at the bottom "
+              "(pin 1, 3V3, is the corner pin nearest the SD card slot, odd pins on the inner row); the "
+              "kit's pins in bold:", ""]
+    lines += header_map_markdown(kit)
     lines += ["", "## ADC chips", "",
               "| chip | type | I2C address | ADDR pin to | data rate | gain (input range) | ALERT/RDY to |",
               "| --- | --- | --- | --- | ---: | --- | --- |"]
