@@ -205,9 +205,9 @@ def template_pages(kit, foot: str, eu_size: int) -> list[str]:
 
 
 def write_templates(kit, out_dir: Path, sizes=EU_SIZES) -> list[Path]:
-    """Every template for ``sizes`` and each foot of the kit into ``out_dir``; earlier
-    ``insole-EU*.svg`` files there that are not rewritten are removed (a size or page split
-    that changed must not leave a stale page behind). Returns the files written."""
+    """Every template for ``sizes`` and each foot of the kit into ``out_dir``. Earlier pages of
+    those sizes that are not rewritten are removed (a page split or a foot that changed must not
+    leave a stale page behind); other sizes' templates are left alone. Returns the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for size in sizes:
@@ -218,7 +218,8 @@ def write_templates(kit, out_dir: Path, sizes=EU_SIZES) -> list[Path]:
                 path = out_dir / f"insole-EU{size}-{foot}{suffix}.svg"
                 path.write_text(svg, encoding="utf-8")
                 written.append(path)
-    for old in out_dir.glob("insole-EU*.svg"):
-        if old not in written:
-            old.unlink()
+    for size in sizes:
+        for old in out_dir.glob(f"insole-EU{size}-*.svg"):
+            if old not in written:
+                old.unlink()
     return written
