@@ -145,6 +145,8 @@ def _chip(d, kit, c, origin):
         _supply(d, d.here, "down")
         d += elm.Line().at(node).left().length(0.6)
         d += elm.Tag(width=_tag_width(f"ALERT_{c.name}")).left().label(f"ALERT_{c.name}", fontsize=10)
+    else:                               # not wired: the chip runs in single-shot mode
+        d += elm.NoConnect().at(ic.alert)
     sensors = {s.input: s for s in kit.layout if s.chip == c.name}
     for j in range(N_INPUTS):
         a = getattr(ic, f"a{j}")
