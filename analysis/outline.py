@@ -1,23 +1,28 @@
-"""The insole's outline in the foot frame (DESIGN.md coordinates), for drawings of the foot.
+"""The insole outline: one plausible foot shape, in the foot's own frame, for drawing.
 
-``OUTLINE`` gives, from heel (y = 0) to toe tip (y = 1), the medial and lateral edges at that y
-as fractions of the foot's widest width (0 medial, 1 lateral). It is a generic right-or-left
-insole drawn by eye over a shoe last (a heel cup, the narrow arch on the medial side, the ball,
-the big toe reaching furthest): good for placing marks, not a measurement. A sensor's ``x`` is
-read across the insole's width at its own ``y`` (:func:`foot_point`), so every sensor and COP
-point lands inside the outline.
+Positions are fractions of the foot as in :mod:`analysis.layout`: ``y`` = 0 at the back of the
+heel, 1 at the tip of the longest toe; across the foot, 0 is the medial (big-toe) edge of the
+widest part, 1 the lateral edge. The shape is an illustration drawn from a dozen points (a
+rounded heel about two thirds of the ball's width, a straight-ish medial border, the big toe
+longest), not a measured last: what a drawing must get right is where the sensors are, and
+:func:`sensor_across` places them the same way everywhere they are drawn (the live display, the
+report's plots and the printed templates).
+
+A sensor's ``x`` is taken across the insole's width at its own ``y`` (0 on the medial edge
+there, 1 on the lateral edge), so every sensor and COP point lands inside the outline.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: (y, medial edge x, lateral edge x), fractions of the foot, heel to toe
+#: (y, medial edge, lateral edge): fractions of the foot, heel to toe; edges across the widest part
 OUTLINE = ((0.00, .38, .62), (0.03, .22, .78), (0.08, .17, .83), (0.20, .15, .85),
            (0.35, .20, .88), (0.50, .15, .93), (0.62, .05, .98), (0.72, .00, 1.0),
            (0.80, .00, .97), (0.87, .03, .88), (0.93, .07, .72), (0.97, .13, .52), (1.00, .24, .34))
-#: the insole's widest width over its length (a typical adult foot, ~0.37)
-WIDTH_PER_LENGTH = 0.37
+#: the widest part (the ball of the foot) as a share of foot length: a 2.7 : 1 foot. Adult feet
+#: measure ~0.36-0.40 (ball width over length), so this sits in the range.
+WIDTH_RATIO = 1 / 2.7
 
 _Y = np.array([p[0] for p in OUTLINE])
 _MED = np.array([p[1] for p in OUTLINE])
@@ -25,7 +30,9 @@ _LAT = np.array([p[2] for p in OUTLINE])
 
 
 def edges(y):
-    """(medial, lateral) edge x at ``y`` (fractions; scalars or arrays; y clipped to 0..1)."""
+    """(medial, lateral) edge of the outline at ``y``, fractions of the widest part, linear
+    between the points of :data:`OUTLINE`; ``y`` outside [0, 1] takes the nearer end. Scalars
+    give floats, arrays give arrays."""
     y = np.clip(y, 0.0, 1.0)
     m, l = np.interp(y, _Y, _MED), np.interp(y, _Y, _LAT)
     if np.ndim(m) == 0:
@@ -34,14 +41,21 @@ def edges(y):
 
 
 def foot_point(x, y):
-    """Where a point at ``x`` across the width and ``y`` along the foot sits in the outline's
-    frame: (x within the outline, y), fractions of the foot's widest width and of its length."""
+    """(across, along) of points at foot-frame (``x``, ``y``): ``x`` taken across the outline's
+    width at ``y`` (see :func:`sensor_across`), both clipped to the foot; scalars or arrays."""
     m, l = edges(y)
     return m + np.clip(x, 0.0, 1.0) * (l - m), np.clip(y, 0.0, 1.0)
 
 
+def sensor_across(x: float, y: float) -> float:
+    """Where a sensor at (``x``, ``y``) sits across the widest part of the foot (0 medial edge,
+    1 lateral edge): its ``x`` taken across the outline's width at its ``y``."""
+    return float(foot_point(x, y)[0])
+
+
 def outline_polygon(n: int = 120) -> np.ndarray:
-    """(2n, 2) points (x, y) around the outline, medial edge heel→toe then lateral toe→heel."""
+    """(2n, 2) points (across, along) around the outline: medial edge heel → toe, then the
+    lateral edge toe → heel."""
     y = np.linspace(0.0, 1.0, n)
     m, l = edges(y)
     return np.vstack([np.column_stack([m, y]), np.column_stack([l[::-1], y[::-1]])])

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from .layout import FOREFOOT_FROM, REARFOOT_BELOW
-from .outline import WIDTH_PER_LENGTH, foot_point, outline_polygon
+from .outline import WIDTH_RATIO, foot_point, outline_polygon
 from .summary import STRIKES
 
 STRIKE_COLOUR = {"forefoot": "#0072B2", "midfoot": "#E69F00", "rearfoot": "#D55E00"}
@@ -105,13 +105,13 @@ def to_drawing(x, y, foot: str):
     px, py = foot_point(x, y)
     if foot == "left":
         px = 1.0 - px
-    return px * WIDTH_PER_LENGTH, py
+    return px * WIDTH_RATIO, py
 
 
 def draw_insole(ax, s, foot: str) -> None:
     """The insole outline and its sensors (labelled), one foot."""
     poly = outline_polygon()                 # already in the outline's frame: mirror and scale only
-    ox = ((1.0 - poly[:, 0]) if foot == "left" else poly[:, 0]) * WIDTH_PER_LENGTH
+    ox = ((1.0 - poly[:, 0]) if foot == "left" else poly[:, 0]) * WIDTH_RATIO
     oy = poly[:, 1]
     ax.fill(ox, oy, facecolor="0.96", edgecolor="0.35", linewidth=1.2, zorder=0)
     idx = s.layout.index.get(foot, [])
@@ -124,7 +124,7 @@ def draw_insole(ax, s, foot: str) -> None:
     for yl in (REARFOOT_BELOW / 100, FOREFOOT_FROM / 100):
         ax.axhline(yl, color="0.6", linewidth=0.6, linestyle=(0, (2, 3)), zorder=0)
     ax.set_aspect("equal")
-    ax.set_xlim(-0.05, WIDTH_PER_LENGTH + 0.05)
+    ax.set_xlim(-0.05, WIDTH_RATIO + 0.05)
     ax.set_ylim(-0.03, 1.03)
     ax.set_xticks([])
     ax.set_yticks([0, REARFOOT_BELOW / 100, FOREFOOT_FROM / 100, 1])

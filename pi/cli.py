@@ -146,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("dir", metavar="DIR", nargs="?", default=DEFAULT_OUT,
                     help=f"the folder `insole run --out` saved them under (default: ./{DEFAULT_OUT})")
     ls.add_argument("--json", action="store_true", help="print the list as JSON")
+
+    dr = sub.add_parser("drawings", help="draw the kit's schematic, wiring table and 1:1 sensor placement "
+                        "templates from its configuration")
+    dr.add_argument("--config", metavar="FILE", help=KIT_HELP)
+    dr.add_argument("--out", metavar="DIR", help="where to write them (default: the hardware/ folder of "
+                    "this checkout; the committed drawings are those of hardware/kit-default.toml)")
+    dr.add_argument("--sizes", metavar="EU", help="EU shoe sizes of the templates, e.g. 36-47 or 38,40,42 "
+                    "(default 36-47)")
     return p
 
 
@@ -190,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sessions":
             from pi.sessions import sessions_main
             return sessions_main(args)
+        if args.command == "drawings":
+            from pi.drawings import drawings_main
+            return drawings_main(args)
         raise InsoleError(f"'insole {args.command}' is not available yet in this version")
     except KeyboardInterrupt:
         print("insole: interrupted", file=sys.stderr)

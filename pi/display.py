@@ -28,7 +28,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from analysis.outline import edges
+from analysis.outline import edges, sensor_across
 from pi.snapshot import FootView, Health, LandingView, Snapshot
 
 STRIKE_WORD = {"forefoot": "FOREFOOT", "midfoot": "MIDFOOT", "rearfoot": "HEEL", "heel": "HEEL"}
@@ -119,8 +119,7 @@ def foot_grid(view: FootView, rows: int, cols: int) -> list[list[str]]:
     def cell(x: float, y: float) -> tuple[int, int]:
         # x is taken across the insole's width at that y, so every mark lands inside the outline
         r = min(rows - 1, max(0, int((1.0 - y) * rows)))
-        m, l = edges(min(1.0, max(0.0, y)))
-        c = min(cols - 1, max(0, int((m + min(1.0, max(0.0, x)) * (l - m)) * cols)))
+        c = min(cols - 1, max(0, int(sensor_across(x, y) * cols)))
         return r, (cols - 1 - c) if mirror else c
 
     points = [p for p in view.cop_path if len(p) == 2 and _ok(p[0]) and _ok(p[1])]

@@ -40,13 +40,15 @@ GPIO_KEYS = ("start_stop_button", "marker_button", "buzzer", "led_logging", "led
 I2C_PINS = {2: "SDA", 3: "SCL"}
 BODY_MASS_KG = (20.0, 250.0)
 MAX_VCC_V = 5.5                           # the ADS1x15's highest supply voltage
+#: the sensing area's diameter when the kit does not say: FlexiForce A201, 9.53 mm (0.375 in)
+FSR_DIAMETER_MM = 9.53
 
 _KEYS = {
     "": ("subject", "sampling", "chip", "fsr", "sensor", "gpio", "feedback"),
     "subject": ("body_mass_kg",),
     "sampling": ("rate_hz",),
     "chip": ("name", "type", "address", "data_rate", "gain", "alert_pin"),
-    "fsr": ("vcc_v", "n_per_siemens"),
+    "fsr": ("vcc_v", "n_per_siemens", "diameter_mm"),
     "sensor": ("name", "foot", "x", "y", "chip", "input", "divider_ohm", "calibration"),
     "gpio": GPIO_KEYS,
     "feedback": ("beep_on", "beep_ms"),
@@ -96,6 +98,8 @@ class Kit:
     gpio: dict[str, int] = field(default_factory=dict)
     #: ``beep_on``: the strike classes that beep (tuple); ``beep_ms``: beep length, ms
     feedback: dict = field(default_factory=lambda: dict(DEFAULT_FEEDBACK))
+    #: the FSRs' sensing-area diameter, mm (drawn on the placement templates)
+    fsr_diameter_mm: float = FSR_DIAMETER_MM
 
     def chip(self, name: str) -> Chip:
         """The chip a sensor's ``chip`` names (every sensor's chip exists: checked on load)."""
@@ -244,6 +248,8 @@ def kit_from_dict(data: Mapping[str, Any], path: str | Path = "<dict>") -> Kit:
                  f"the divider supply in volts, above 0 and at most {MAX_VCC_V}", lambda v: 0 < v <= MAX_VCC_V)
         c.number(c.need(fsr, "n_per_siemens", "fsr", "newtons per siemens of FSR conductance"),
                  "fsr.n_per_siemens", "a positive number of newtons per siemens", lambda v: v > 0)
+        c.number(fsr.get("diameter_mm", FSR_DIAMETER_MM), "fsr.diameter_mm",
+                 "the sensing area's diameter in mm, above 0 and at most 60", lambda v: 0 < v <= 60)
 
     names: dict[str, str] = {}
     inputs: dict[tuple[str, int], str] = {}
@@ -278,4 +284,5 @@ def kit_from_dict(data: Mapping[str, Any], path: str | Path = "<dict>") -> Kit:
     feedback = {"beep_on": tuple(beep_on), "beep_ms": float(beep_ms)}
 
     return Kit(path=Path(path), chips=tuple(chips.values()), layout=layout, body_mass_kg=mass,
-               rate_hz=float(rate), gpio=gpio, feedback=feedback)
+               rate_hz=float(rate), gpio=gpio, feedback=feedback,
+               fsr_diameter_mm=float((fsr or {}).get("diameter_mm", FSR_DIAMETER_MM)))

@@ -152,7 +152,7 @@ def test_report_on_the_parent_of_sessions_names_one(tmp_path, capsys):
     assert err == f"insole: error: {tmp_path / 'runs'} holds session folders; name one, e.g. {tmp_path / 'runs' / 'a'}"
 
 
-@pytest.mark.parametrize("command", ["run", "simulate", "report", "check", "calibrate", "import", "compare", "sessions"])
+@pytest.mark.parametrize("command", ["run", "simulate", "report", "check", "calibrate", "import", "compare", "sessions", "drawings"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as e:
         main([command, "--help"])

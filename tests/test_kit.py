@@ -236,6 +236,7 @@ MISTAKES = [
     (edit(("sensor", 3, "calibration"), {"model": "cubic"}), r'sensor\[3\] \("L_mt1"\)\.calibration\.model: expected one of linear, fsr_divider'),
     (edit(("fsr", "n_per_siemens"), 0), r"fsr\.n_per_siemens: expected a positive number"),
     (edit(("fsr", "vcc_v"), 12), r"fsr\.vcc_v: expected the divider supply in volts, above 0 and at most 5\.5, got 12"),
+    (edit(("fsr", "diameter_mm"), 0), r"fsr\.diameter_mm: expected the sensing area's diameter in mm, above 0 and at most 60, got 0"),
     # subject and sampling
     (edit(("subject", "body_mass_kg"), 10), r"subject\.body_mass_kg: expected a body mass in kg from 20 to 250, got 10"),
     (edit(("subject", "body_mass_kg"), 300.0), r"subject\.body_mass_kg: expected .* got 300\.0"),
