@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--duration", metavar="S", type=_number(float, 0, 24 * 3600, lo_open=True), default=120.0,
                    help="seconds of running (default 120)")
     s.add_argument("--config", metavar="FILE", help=KIT_HELP)
+    s.add_argument("--then", metavar="DIRECTION[:PATTERN]:S", action="append",
+                   help="then run this way for S seconds, with a marker where it starts (a drill), e.g. "
+                        "--then backward:forefoot:60 --then forward:120; repeatable")
     _sim_options(s, out_required=True)
 
     rep = sub.add_parser("report", help="re-analyse a session from its samples and summarise it")

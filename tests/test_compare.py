@@ -109,3 +109,35 @@ def test_bad_segments_are_one_line(runs, capsys, spec, message):
     assert main(["compare", str(runs["fw"]), f"{runs['fw']}{spec}"]) in (1, 2)
     err = capsys.readouterr().err.strip()
     assert err.startswith("insole: error: ") and message in err and "\n" not in err
+
+
+def test_a_simulated_drill_is_marked_and_compared_by_segment(runs, capsys):
+    folder = runs["dir"] / "sim-drill"
+    assert main(["simulate", "--out", str(folder), "--duration", "60", "--then", "backward:forefoot:40",
+                 "--then", "forward:30", "--seed", "5"]) == 0
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["markers"] == [{"t_s": 60.0, "label": "backward-forefoot"}, {"t_s": 100.0, "label": "forward-mixed"}]
+    s = load_session(folder)
+    assert s.t_s[-1] == pytest.approx(130.0, abs=0.01)
+    # every part's landings are those simulated in it (truth.csv runs on the same clock)
+    for part in s.segments():
+        truth = [r for r in s.truth if part.t_s[0] <= r["t_on_s"] < part.t_s[-1]]
+        assert abs(len(part.landings) - len(truth)) <= 1
+    back = s.segment("backward-forefoot")
+    assert back.summary["forefoot_pct"] == 100.0
+    capsys.readouterr()
+    assert main(["compare", f"{folder}:0", f"{folder}:backward-forefoot"]) == 0
+    assert "sim-drill:start" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("then, message", [
+    ("backward", "expected DIRECTION:SECONDS or DIRECTION:PATTERN:SECONDS"),
+    ("sideways:30", "direction must be one of forward, backward, got 'sideways'"),
+    ("backward:tiptoe:30", "pattern must be one of"),
+    ("backward:0.5", "seconds must be a number from 1 to 86400, got '0.5'"),
+])
+def test_bad_drill_parts_are_one_line(tmp_path, capsys, then, message):
+    assert main(["simulate", "--out", str(tmp_path / "x"), "--then", then]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("insole: error: --then") and message in err
+    assert not (tmp_path / "x").exists()

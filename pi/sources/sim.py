@@ -45,3 +45,58 @@ def open_source(kit=None, sim_settings: SimSettings | None = None, **_ignored) -
     from pi.kit import load_kit
     kit = kit or load_kit()
     return SimSource(kit.layout, kit.rate_hz, sim_settings or SimSettings(body_mass_kg=kit.body_mass_kg or 70.0))
+
+
+class DrillSource(SimSource):
+    """The simulated runner changing what it does part way: ``parts`` is a list of
+    (label, settings, seconds), run one after the other on one clock, each from a standstill
+    (its own runner: a drill starts after a short pause). The start of every part after the
+    first is a marker, as a coach pressing the marker button would make it."""
+
+    kind = "sim"
+
+    def __init__(self, layout: Layout, rate_hz: float, parts: list[tuple[str, SimSettings, float]]):
+        super().__init__(layout, rate_hz, parts[0][1])
+        self.parts = [(label, st, int(round(sec * self.rate_hz))) for label, st, sec in parts]
+        self._part = 0
+        self._done_in_part = 0
+        self._offset_s = 0.0
+        self._finished_truth: list[dict] = []      # the truth of the parts already played
+        self._markers: list[tuple[float, str]] = []
+
+    @property
+    def total_frames(self) -> int:
+        return sum(n for _, _, n in self.parts)
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "rate_hz": self.rate_hz,
+                "parts": [{"label": label, "seconds": n / self.rate_hz, "settings": asdict(st)}
+                          for label, st, n in self.parts]}
+
+    def read(self, n: int):
+        """Up to ``n`` frames of the current part (fewer at a part's end), times on one clock."""
+        label, st, total = self.parts[self._part]
+        if self._done_in_part >= total and self._part + 1 < len(self.parts):
+            self._finished_truth += self._shifted(self.runner.truth_until(total / self.rate_hz))
+            self._offset_s += total / self.rate_hz
+            self._part += 1
+            self._done_in_part = 0
+            label, st, total = self.parts[self._part]
+            self.runner = SimulatedRunner(self.layout, self.rate_hz, st)
+            self._markers.append((round(self._offset_s, 6), label))
+        n = max(0, min(n, total - self._done_in_part))
+        t, v = self.runner.read(n)
+        self._done_in_part += n
+        return t + self._offset_s, v
+
+    def _shifted(self, rows: list[dict]) -> list[dict]:
+        return [{**r, "t_on_s": r["t_on_s"] + self._offset_s, "t_off_s": r["t_off_s"] + self._offset_s}
+                for r in rows]
+
+    def truth_until(self, t_s: float) -> list[dict]:
+        return self._finished_truth + self._shifted(self.runner.truth_until(t_s - self._offset_s))
+
+    def take_markers(self) -> list[tuple[float, str]]:
+        """Markers reached since the last call: (t_s, label)."""
+        out, self._markers = self._markers, []
+        return out
