@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 
 from .compare import CI_LEVEL, RESAMPLES, Row, block_length
-from .errors import SessionError
+from .html_report import output_folder, png_bytes
 from .layout import FOREFOOT_FROM, REARFOOT_BELOW
 from .load import LoadedSession
-from .plots import DPI, _style, draw_insole, pyplot, resample_path, to_drawing
+from .plots import _style, draw_insole, pyplot, resample_path, to_drawing
 
 SIDE_COLOUR = {"A": "#0072B2", "B": "#D55E00"}
 SIDE_LINE = {"A": "-", "B": "--"}
@@ -118,26 +117,15 @@ def rows_json(rows: list[Row]) -> list[dict]:
 
 def write_compare(a: LoadedSession, b: LoadedSession, rows: list[Row], name_a: str, name_b: str, out) -> Path:
     """Write ``compare.html``, its PNGs and ``compare.json`` into the folder ``out``."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise SessionError(f"{out} is a file; --out needs a folder")
-    if (out / "session.json").exists():
-        raise SessionError(f"{out} is a session folder; write the comparison to another folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise SessionError(f"cannot create {out}: {e.strerror}") from e
+    out = output_folder(out, "the comparison")
     figs = [("compare_differences", "Differences", fig_differences(rows, name_a, name_b)),
             ("compare_cop", "Centre-of-pressure paths", fig_cop(a, b, name_a, name_b)),
             ("compare_strike_index", "Strike index", fig_strike_index(a, b, name_a, name_b))]
-    plt = pyplot()
     images = []
     for stem, caption, fig in figs:
-        buf = io.BytesIO()
-        fig.savefig(buf, dpi=DPI)
-        plt.close(fig)
-        (out / f"{stem}.png").write_bytes(buf.getvalue())
-        images.append((stem, caption, buf.getvalue()))
+        png = png_bytes(fig)
+        (out / f"{stem}.png").write_bytes(png)
+        images.append((stem, caption, png))
     doc = {"a": {"name": name_a, "path": str(a.path), "segment": a.label, "summary": a.summary},
            "b": {"name": name_b, "path": str(b.path), "segment": b.label, "summary": b.summary},
            "resamples": RESAMPLES, "ci_level": CI_LEVEL, "measures": rows_json(rows)}

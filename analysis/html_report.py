@@ -92,26 +92,36 @@ def _cell(v) -> str:
     return str(v)
 
 
-def write_report(s: LoadedSession, out, progress: Callable[[str], None] | None = None) -> Path:
-    """Write the report folder ``out`` (created if needed; earlier report files in it are
-    replaced); returns the path of ``report.html``."""
+def output_folder(out, what: str) -> Path:
+    """The ``--out`` folder for ``what``, made if needed; never a file or a session folder."""
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise SessionError(f"{out} is a file; --out needs a folder for the report")
+        raise SessionError(f"{out} is a file; --out needs a folder for {what}")
     if (out / "session.json").exists():
-        raise SessionError(f"{out} is a session folder; write the report to another folder")
+        raise SessionError(f"{out} is a session folder; write {what} to another folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise SessionError(f"cannot create {out}: {e.strerror}") from e
+    return out
+
+
+def png_bytes(fig) -> bytes:
+    """The figure as PNG (and closed)."""
+    buf = io.BytesIO()
+    save(fig, buf)
+    return buf.getvalue()
+
+
+def write_report(s: LoadedSession, out, progress: Callable[[str], None] | None = None) -> Path:
+    """Write the report folder ``out`` (created if needed; earlier report files in it are
+    replaced); returns the path of ``report.html``."""
+    out = output_folder(out, "the report")
     say = progress or (lambda _msg: None)
     figures = []
     for stem, caption, make in FIGURES:
         say(f"drawing {caption.lower()}")
-        fig = make(s)
-        buf = io.BytesIO()
-        save(fig, buf)
-        png = buf.getvalue()
+        png = png_bytes(make(s))
         (out / f"{stem}.png").write_bytes(png)
         figures.append((stem, caption, png))
     say("writing landings.csv, summary.json and report.html")
