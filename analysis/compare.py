@@ -2,9 +2,12 @@
 95 % bootstrap confidence interval.
 
 The measures are per landing (per stride for cadence): forefoot % (the share of forefoot
-landings), and the medians of strike index, contact time, flight time, cadence, loading rate
-and COP travel (how far the centre of pressure moves along the foot during contact: positive
-heel → toe, as in forward running; negative toe → heel, as backward running makes it).
+landings); the means of strike index, loading rate and COP travel (how far the centre of
+pressure moves along the foot during contact: positive heel → toe, as in forward running;
+negative toe → heel, as backward running makes it); the medians of contact time, flight time
+and cadence. Means where a run mixes strike patterns: those measures then have one cluster per
+pattern, and a median jumps between the clusters (a mixed run's median loading rate can be a
+forefoot landing's, hiding its heel strikes), while the mean moves with the mix.
 
 Uncertainty: landings in a run are not independent (a runner drifts, tires, changes pace), so
 resampling single landings would make the intervals too narrow. The bootstrap resamples
@@ -72,12 +75,12 @@ def _mean(a: np.ndarray) -> np.ndarray:
 
 MEASURES: tuple[Measure, ...] = (
     Measure("forefoot_pct", "forefoot %", "", _forefoot, _mean),
-    Measure("strike_index", "strike index", "", _per_landing("strike_index"), _median),
-    Measure("contact_ms", "contact time", "ms", _per_landing("contact_ms"), _median, 0),
-    Measure("flight_ms", "flight time", "ms", _per_landing("flight_ms"), _median, 0),
-    Measure("cadence_spm", "cadence", "steps/min", cadence_per_stride, _median),
-    Measure("loading_rate_bw_s", "loading rate", "BW/s", _per_landing("loading_rate_bw_s"), _median),
-    Measure("cop_travel_pct", "COP travel heel→toe", "% of foot", _cop_travel, _median),
+    Measure("strike_index", "strike index, mean", "", _per_landing("strike_index"), _mean),
+    Measure("contact_ms", "contact time, median", "ms", _per_landing("contact_ms"), _median, 0),
+    Measure("flight_ms", "flight time, median", "ms", _per_landing("flight_ms"), _median, 0),
+    Measure("cadence_spm", "cadence, median", "steps/min", cadence_per_stride, _median),
+    Measure("loading_rate_bw_s", "loading rate, mean", "BW/s", _per_landing("loading_rate_bw_s"), _mean),
+    Measure("cop_travel_pct", "COP travel heel→toe, mean", "% of foot", _cop_travel, _mean),
 )
 
 
@@ -104,6 +107,12 @@ class Row:
 
 
 MIN_VALUES = 5
+
+
+def signed(v: float, digits: int) -> str:
+    """``v`` with its sign, never ``-0.0`` (a difference that rounds to nothing has none)."""
+    text = f"{v:+.{digits}f}"
+    return text.replace("-", "+") if float(text) == 0 else text
 
 
 def block_length(n: int) -> int:

@@ -14,15 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .compare import CI_LEVEL, RESAMPLES, Row, block_length
+from .compare import CI_LEVEL, RESAMPLES, Row, block_length, signed
 from .html_report import output_folder, png_bytes
 from .layout import FOREFOOT_FROM, REARFOOT_BELOW
 from .load import LoadedSession
-from .plots import _style, draw_insole, pyplot, resample_path, to_drawing
+from .plots import (STRIKE_COLOUR, STRIKE_LABEL, STRIKE_MARKER, _style, arrow, draw_insole, pyplot,
+                    quiet_nan, resample_path, shade_heel_lag_band, to_drawing)
+from .summary import STRIKES
 
-SIDE_COLOUR = {"A": "#0072B2", "B": "#D55E00"}
+SIDE_GREY = {"A": "0.15", "B": "0.5"}      # sides by line and grey; colours stay the classes'
 SIDE_LINE = {"A": "-", "B": "--"}
-SIDE_MARKER = {"A": "o", "B": "s"}
 
 
 def _fmt(v, digits=1, unit="") -> str:
@@ -49,38 +50,44 @@ def fig_differences(rows: list[Row], name_a: str, name_b: str):
         if r.lo is not None:
             ax.plot([r.lo, r.hi], [0, 0], color="0.2", linewidth=2.4, solid_capstyle="butt")
             ax.plot([r.lo, r.hi], [0, 0], "|", color="0.2", ms=12)
-        ax.plot(r.diff, 0, "D", color="#0072B2" if not r.differs else "#D55E00", ms=8, mec="black")
+        # the verdict by fill and in words, not by colour alone
+        ax.plot(r.diff, 0, "D", mfc="black" if r.differs else "white", mec="black", ms=8)
+        ax.set_title(ax.get_title(loc="left") + ("   → differs" if r.differs else
+                     ("   → no clear difference" if r.differs is False else "")), loc="left", fontsize=9)
         span = max(abs(x) for x in (r.diff, r.lo or 0, r.hi or 0)) or 1.0
         ax.set_xlim(-1.15 * span, 1.15 * span)
         ax.set_ylim(-1, 1)
-    fig.suptitle(f"B − A with its {CI_LEVEL:.0%} interval (block bootstrap):  A = {name_a},  B = {name_b}",
-                 fontsize=9.5)
+    fig.suptitle(f"B − A with its {CI_LEVEL:.0%} interval (block bootstrap; filled: the interval excludes 0)"
+                 f"\nA = {name_a},  B = {name_b}", fontsize=9.5)
     fig.tight_layout()
     return fig
 
 
 def fig_cop(a: LoadedSession, b: LoadedSession, name_a: str, name_b: str):
-    """Mean COP path of all landings per foot: A solid, B dashed; arrows show the direction."""
+    """Mean COP path per class (a class with at least 10 % of a side's landings), per foot: the
+    class by colour and symbol as in the report, the side by line (A solid, B dashed); arrows
+    show the direction of travel."""
     plt = pyplot()
     feet = [f for f in ("left", "right") if f in a.feet or f in b.feet]
-    fig, axes = plt.subplots(1, len(feet), figsize=(3.4 * len(feet) + 1.4, 6), squeeze=False)
+    fig, axes = plt.subplots(1, len(feet), figsize=(3.6 * len(feet) + 1.6, 6.4), squeeze=False)
     for ax, foot in zip(axes[0], feet):
         draw_insole(ax, a if foot in a.feet else b, foot)
         for side, s, name in (("A", a, name_a), ("B", b, name_b)):
-            paths = [resample_path(l.cop_path) for l in s.landings if l.foot == foot]
-            if not paths:
-                continue
-            with np.errstate(all="ignore"):
-                mean = np.nanmean(np.array(paths), axis=0)
-            x, y = to_drawing(mean[:, 0], mean[:, 1], foot)
-            ax.plot(x, y, SIDE_LINE[side], color=SIDE_COLOUR[side], linewidth=2.6, label=f"{side}: {name}")
-            ax.plot(x[0], y[0], SIDE_MARKER[side], color=SIDE_COLOUR[side], mec="black", ms=8)
-            k = len(x) * 2 // 3
-            ax.annotate("", xy=(x[k + 1], y[k + 1]), xytext=(x[k - 1], y[k - 1]),
-                        arrowprops=dict(arrowstyle="-|>", color=SIDE_COLOUR[side], lw=2, mutation_scale=18))
+            mine = [l for l in s.landings if l.foot == foot]
+            for strike in STRIKES:
+                paths = [resample_path(l.cop_path) for l in mine if l.strike == strike]
+                if not paths or len(paths) < 0.1 * len(mine):
+                    continue
+                with quiet_nan():
+                    mean = np.nanmean(np.array(paths), axis=0)
+                x, y = to_drawing(mean[:, 0], mean[:, 1], foot)
+                ax.plot(x, y, SIDE_LINE[side], color=STRIKE_COLOUR[strike], linewidth=2.6, marker=STRIKE_MARKER[strike],
+                        markevery=[0], ms=8, mec="black", label=f"{side} {STRIKE_LABEL[strike]} (n={len(paths)})")
+                arrow(ax, x, y, STRIKE_COLOUR[strike])
         ax.set_title(f"{foot} foot", fontsize=10, fontweight="bold")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=7.5, frameon=False)
-    fig.suptitle("Mean centre-of-pressure path (symbol: initial contact; arrow: direction of travel)", fontsize=9.5)
+    fig.suptitle(f"Mean centre-of-pressure path per class: A ({name_a}) solid, B ({name_b}) dashed\n"
+                 "(symbol: initial contact; arrow: direction of travel)", fontsize=9.5)
     fig.tight_layout()
     return fig
 
@@ -94,7 +101,7 @@ def fig_strike_index(a: LoadedSession, b: LoadedSession, name_a: str, name_b: st
         si = si[np.isfinite(si)]
         if si.size:
             ax.hist(si, bins=bins, weights=np.full(si.size, 100.0 / si.size), histtype="step",
-                    linestyle=SIDE_LINE[side], color=SIDE_COLOUR[side], linewidth=2, label=f"{side}: {name} (n={si.size})")
+                    linestyle=SIDE_LINE[side], color=SIDE_GREY[side], linewidth=2, label=f"{side}: {name} (n={si.size})")
     for x in (REARFOOT_BELOW, FOREFOOT_FROM):
         ax.axvline(x, color="black", linestyle=":", linewidth=0.9)
     for x, txt in ((REARFOOT_BELOW / 2, "heel"), ((REARFOOT_BELOW + FOREFOOT_FROM) / 2, "midfoot"),
@@ -103,7 +110,8 @@ def fig_strike_index(a: LoadedSession, b: LoadedSession, name_a: str, name_b: st
     ax.set_xlim(0, 100)
     ax.set_xlabel("strike index (% of foot length from the heel)")
     ax.set_ylabel("% of landings")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, 0.92))
+    shade_heel_lag_band(ax, horizontal=False)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
     _style(ax, "Strike index")
     fig.tight_layout()
     return fig
@@ -140,11 +148,11 @@ def _page(rows, name_a, name_b, images, a, b) -> str:
     body = []
     for r in rows:
         m = r.measure
-        ci = "–" if r.lo is None else f"{r.lo:+.{m.digits}f} to {r.hi:+.{m.digits}f}"
+        ci = "–" if r.lo is None else f"{signed(r.lo, m.digits)} to {signed(r.hi, m.digits)}"
         verdict = "" if r.differs is None else ("differs" if r.differs else "no clear difference")
         body.append(f"<tr><th>{html.escape(m.label)}{(' (' + html.escape(m.unit) + ')') if m.unit else ''}</th>"
                     f"<td>{_fmt(r.a, m.digits)}</td><td>{_fmt(r.b, m.digits)}</td>"
-                    f"<td>{'–' if r.diff is None else f'{r.diff:+.{m.digits}f}'}</td><td>{ci}</td>"
+                    f"<td>{'–' if r.diff is None else signed(r.diff, m.digits)}</td><td>{ci}</td>"
                     f"<td>{verdict}</td></tr>")
     imgs = "".join(f"<section><h2>{html.escape(c)}</h2><img src=\"data:image/png;base64,"
                    f"{base64.b64encode(png).decode('ascii')}\" alt=\"{html.escape(c)}\"></section>"

@@ -29,16 +29,26 @@ from .session import LANDING_COLUMNS
 from .summary import STRIKES
 
 #: what each figure shows and how to read it (shown under the figure)
+RULE = ("A landing's class comes from its strike index (the centre of pressure at initial contact, "
+        "% of foot length from the heel; Cavanagh & Lafortune 1980): heel below 33.3, forefoot from 66.7. "
+        "With a few discrete sensors the index snaps to the first sensor loaded, and the 5th metatarsal head "
+        "sits just below 66.7, so between 56.7 and 66.7 (hatched) the heel decides: a heel loaded 15 ms or "
+        "more after contact, or not at all, makes the landing forefoot, otherwise midfoot.")
+
+#: what each figure shows and how to read it (shown under the figure)
 READ_ME = {
     "cop_paths": "Each thin line is one landing's centre of pressure from initial contact to toe-off; the thick "
-                 "line is the mean path of its class and the symbol where it starts. The dotted lines cut the "
-                 "foot into thirds: a landing is classed by where its path starts.",
-    "strike_index": "Each point is a landing (filled: left foot, open: right). Shaded bands are the parts between the "
-                    "session's markers; hatched bands are breaks in the recording.",
+                 "line is the mean path of its class, the symbol where it starts and the arrow its direction. "
+                 "The dotted lines cut the foot into thirds.",
+    "strike_index": "Each point is a landing (filled: left foot, open: right), coloured and shaped by its class. "
+                    "Shaded bands are the parts between the session's markers; hatched bands in time are breaks "
+                    "in the recording. " + RULE,
     "force_curves": "The foot's summed force from initial contact, mean ± SD per class. A heel strike shows a "
-                    "sharp early peak (the impact transient) in the first ~50 ms; a forefoot landing rises smoothly.",
+                    "sharp early peak (the impact transient) in the first ~50 ms; a forefoot landing rises smoothly. "
+                    "A class with fewer than 3 landings has each curve drawn thin instead.",
     "contact_cadence": "Ground contact time and cadence per landing, with a rolling median to show the trend.",
-    "left_right": "The same measures for each foot: a big difference between feet is worth a look.",
+    "left_right": "The same measures for each foot: every landing a dot, the box its quartiles and median. A big "
+                  "difference between feet is worth a look.",
     "timing": "How evenly the frames came: one tall bar at the nominal interval is a healthy recording.",
 }
 
@@ -168,10 +178,8 @@ def render_html(s: LoadedSession, figures: list[tuple[str, str, bytes]]) -> str:
                  for g in gaps if isinstance(g, dict)]
         parts += ["<h2>Sampling health (as logged)</h2>", _table(["", ""], rows)]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    parts.append(f"<footer>insole {html.escape(__version__)}, report made {when}. Strike index: centre of "
-                 "pressure at initial contact as % of foot length from the heel (Cavanagh &amp; Lafortune "
-                 "1980): heel below 33.3, forefoot from 66.7. Landings re-analysed from the samples; "
-                 "their table is in landings.csv beside this page.</footer>")
+    parts.append(f"<footer>insole {html.escape(__version__)}, report made {when}. {html.escape(RULE)} "
+                 "Landings re-analysed from the samples; their table is in landings.csv beside this page.</footer>")
     return _PAGE.format(title=html.escape(title), body="\n".join(parts))
 
 

@@ -46,6 +46,8 @@ def gait_params(base: GaitParams | None = None, **overrides: Any) -> GaitParams:
              "strike": {f.name for f in dataclasses.fields(StrikeParams)},
              "top": {f.name for f in dataclasses.fields(GaitParams)} - {"contact", "strike"}}
     for k, v in overrides.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise UsageError(f"detection parameter {k}: expected a number, got {v!r}")
         if k in names["contact"]:
             contact[k] = v
         elif k in names["strike"]:

@@ -9,11 +9,14 @@ left), as on the live display.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from typing import Callable
 
 import numpy as np
 
 from .layout import FOREFOOT_FROM, REARFOOT_BELOW
+from .strike import StrikeParams
 from .outline import WIDTH_RATIO, foot_point, outline_polygon
 from .summary import STRIKES
 
@@ -27,6 +30,16 @@ FOOT_LINE = {"left": "-", "right": "--"}
 MAX_PATHS = 200          # COP paths drawn per class and foot (all of them are in the mean)
 PATH_POINTS = 50         # points per COP path after resampling over the contact
 DPI = 110
+HEEL_LAG_FROM = StrikeParams().snap_band_from   # 56.7: below 66.7 from here, the heel lag decides
+
+
+@contextlib.contextmanager
+def quiet_nan():
+    """NaN means of empty columns are expected here (a path or curve shorter than others):
+    no numpy warnings about them on the user's screen."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def pyplot():
@@ -88,6 +101,13 @@ def _time_axis(ax, s) -> None:
         ax.set_xlim(s.t_s[0] / 60, max(s.t_s[-1], s.t_s[0] + 1) / 60)
 
 
+def shade_heel_lag_band(ax, horizontal: bool) -> None:
+    """Hatch the strike-index band in which the heel's onset lag, not the index, decides
+    between midfoot and forefoot (analysis/strike.py)."""
+    span = ax.axhspan if horizontal else ax.axvspan
+    span(HEEL_LAG_FROM, FOREFOOT_FROM, facecolor="none", edgecolor="0.75", hatch="\\\\", linewidth=0, zorder=0)
+
+
 # ----------------------------------------------------------------------------- COP paths ---
 def resample_path(path: np.ndarray, n: int = PATH_POINTS) -> np.ndarray:
     """A COP path ``(m, 2)`` resampled to ``n`` points evenly over its frames (NaN if empty)."""
@@ -133,6 +153,18 @@ def draw_insole(ax, s, foot: str) -> None:
         ax.spines[side].set_visible(False)
 
 
+def arrow(ax, x, y, colour) -> None:
+    """An arrowhead two thirds along a path, showing which way the centre of pressure moved."""
+    x, y = np.asarray(x), np.asarray(y)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if len(x) < 3 or np.hypot(x[-1] - x[0], y[-1] - y[0]) < 0.02:
+        return
+    k = min(len(x) - 2, max(1, len(x) * 2 // 3))
+    ax.annotate("", xy=(x[k + 1], y[k + 1]), xytext=(x[k - 1], y[k - 1]), zorder=6,
+                arrowprops=dict(arrowstyle="-|>", color=colour, lw=2, mutation_scale=16))
+
+
 def fig_cop_paths(s):
     """Per foot: every landing's COP path (thin, up to MAX_PATHS per class) and the mean path of
     each class (thick), coloured and styled by class; ✚ the mean initial contact."""
@@ -156,20 +188,21 @@ def fig_cop_paths(s):
             alpha = max(0.04, min(0.35, 8.0 / len(show)))
             ax.add_collection(LineCollection(segs, colors=STRIKE_COLOUR[strike], linewidths=0.6,
                                              alpha=alpha, linestyles=STRIKE_LINE[strike], zorder=2))
-            with np.errstate(all="ignore"):
+            with quiet_nan():
                 mean = np.nanmean(paths, axis=0)
             mx, my = to_drawing(mean[:, 0], mean[:, 1], foot)
             ax.plot(mx, my, STRIKE_LINE[strike], color="black", linewidth=4.2, zorder=3)
-            ax.plot(mx, my, STRIKE_LINE[strike], color=STRIKE_COLOUR[strike], linewidth=2.6, zorder=4,
+            ax.plot(mx, my, STRIKE_LINE[strike], marker=STRIKE_MARKER[strike], markevery=[0], ms=9,
+                    mfc=STRIKE_COLOUR[strike], mec="black", color=STRIKE_COLOUR[strike], linewidth=2.6, zorder=4,
                     label=f"{STRIKE_LABEL[strike]} (n={len(mine)})")
-            ax.plot(mx[0], my[0], marker=STRIKE_MARKER[strike], ms=9, mfc=STRIKE_COLOUR[strike],
-                    mec="black", zorder=5)
+            arrow(ax, mx, my, STRIKE_COLOUR[strike])
         n = sum(counts)
         ax.set_title(f"{foot} foot: {n} landing{'s' if n != 1 else ''}", fontsize=10, fontweight="bold")
         if n:
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=7.5, frameon=False)
-    fig.suptitle("Centre-of-pressure paths over the insole (seen from above; thick: mean per class, "
-                 "symbol: initial contact)", fontsize=9.5)
+    axes[0][0].set_ylabel("% of foot length from the heel", fontsize=8)
+    fig.suptitle("Centre-of-pressure paths over the insole, seen from above\n(thick: mean per class; "
+                 "symbol: initial contact; arrow: direction)", fontsize=9.5)
     fig.tight_layout()
     return fig
 
@@ -193,9 +226,12 @@ def fig_strike_index(s):
                            marker=STRIKE_MARKER[strike], linewidths=0.8,
                            facecolors=STRIKE_COLOUR[strike] if filled else "none", edgecolors=STRIKE_COLOUR[strike],
                            alpha=min(0.8, 2 * _dot_alpha(len(s.landings))), zorder=2)
-    for yl in (REARFOOT_BELOW, FOREFOOT_FROM):
-        for a in (ax, axh):
+    for a in (ax, axh):
+        shade_heel_lag_band(a, horizontal=True)
+        for yl in (REARFOOT_BELOW, FOREFOOT_FROM):
             a.axhline(yl, color="black", linewidth=0.8, linestyle="--", zorder=1)
+    ax.text(1.0, (HEEL_LAG_FROM + FOREFOOT_FROM) / 2, "heel lag decides ", transform=ax.get_yaxis_transform(),
+            ha="right", va="center", fontsize=7.5, color="0.35", zorder=3)
     for y, txt in ((REARFOOT_BELOW / 2, "heel"), ((REARFOOT_BELOW + FOREFOOT_FROM) / 2, "midfoot"),
                    ((FOREFOOT_FROM + 100) / 2, "forefoot")):
         axh.text(0.97, y, txt, transform=axh.get_yaxis_transform(), ha="right", va="center",
@@ -335,7 +371,13 @@ def fig_force_curves(s):
         curves = force_curves(s, strike, tau)
         if not len(curves):
             continue
-        with np.errstate(all="ignore"):
+        if len(curves) < 3:            # too few to average: each drawn thin
+            for i, c in enumerate(curves):
+                for ax, sel in ((a1, slice(None)), (a2, zoom)):
+                    ax.plot(tau[sel], c[sel], STRIKE_LINE[strike], color=STRIKE_COLOUR[strike], linewidth=1.2,
+                            label=f"{STRIKE_LABEL[strike]} (n={len(curves)}, each shown)" if i == 0 and ax is a1 else None)
+            continue
+        with quiet_nan():
             enough = np.sum(np.isfinite(curves), axis=0) >= max(3, 0.5 * len(curves))
             mean, sd = np.nanmean(curves, axis=0), np.nanstd(curves, axis=0)
         mean[~enough] = np.nan
@@ -377,12 +419,19 @@ def fig_left_right(s):
             ax.text(0.5, 0.5, "not available", ha="center", va="center", transform=ax.transAxes,
                     fontsize=8, color="0.4")
         else:
+            # every landing a dot (a mix of heel and forefoot landings is two clusters, which a box
+            # alone would hide), the box over them
+            rng = np.random.default_rng(0)
+            for i, (d, f) in enumerate(zip(data, feet), start=1):
+                ax.scatter(i + rng.uniform(-0.22, 0.22, len(d)), d, s=6, color=FOOT_COLOUR[f],
+                           alpha=_dot_alpha(len(d)), edgecolors="none", zorder=1)
             bp = ax.boxplot([d if len(d) else [np.nan] for d in data], whis=(5, 95), showfliers=False,
-                            patch_artist=True, widths=0.6)
+                            patch_artist=True, widths=0.6, zorder=2)
             for patch, f in zip(bp["boxes"], feet):
-                patch.set(facecolor=FOOT_COLOUR[f], alpha=0.55, hatch="//" if f == "right" else "")
+                patch.set(facecolor="none", edgecolor="black", hatch="//" if f == "right" else "")
             for med in bp["medians"]:
-                med.set(color="black", linewidth=1.6)
+                med.set(color="black", linewidth=1.8)
+        ax.set_xlim(0.4, len(feet) + 0.6)
         ax.set_xticks(range(1, len(feet) + 1))
         ax.set_xticklabels(feet)
         _style(ax, name)
@@ -398,7 +447,7 @@ def fig_left_right(s):
     ax.set_xticks(range(1, len(feet) + 1))
     ax.set_xticklabels(feet)
     _style(ax, "forefoot %")
-    fig.suptitle("Left and right (boxes: quartiles and median; whiskers: 5–95 %)", fontsize=9.5)
+    fig.suptitle("Left and right (dots: landings; boxes: quartiles and median; whiskers: 5–95 %)", fontsize=9.5)
     fig.tight_layout()
     return fig
 

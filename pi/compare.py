@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analysis.compare import compare
+from analysis.compare import compare, signed
 from analysis.errors import SessionError
 from analysis.load import LoadedSession, load_session
 
@@ -61,11 +61,11 @@ def compare_main(args) -> int:
         d = m.digits
         t.add_row(m.label + (f" ({m.unit})" if m.unit else ""),
                   "–" if r.a is None else f"{r.a:.{d}f}", "–" if r.b is None else f"{r.b:.{d}f}",
-                  "–" if r.diff is None else f"{r.diff:+.{d}f}",
-                  "–" if r.lo is None else f"{r.lo:+.{d}f} to {r.hi:+.{d}f}",
+                  "–" if r.diff is None else signed(r.diff, d),
+                  "–" if r.lo is None else f"{signed(r.lo, d)} to {signed(r.hi, d)}",
                   "" if r.differs is None else ("[bold]differs[/bold]" if r.differs else "[dim]no clear difference[/dim]"))
     console.print(t)
-    console.print(f"[dim]medians over landings (strides for cadence); intervals: {args.resamples} moving-block bootstrap resamples of each side; "
+    console.print(f"[dim]means or medians over landings, as named (strides for cadence); intervals: {args.resamples} moving-block bootstrap resamples of each side; "
                   "'differs': the interval excludes zero[/dim]")
     if args.out:
         from analysis.compare_report import write_compare

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from analysis import load_session
-from analysis.compare import block_resample, compare
+from analysis.compare import block_resample, compare, signed
 from offline_sessions import drill, simulated
 from pi.cli import main
 
@@ -37,6 +37,13 @@ def test_forward_against_backward(runs):
     # the simulator shortens backward contacts by 10 % at the same cadence
     assert r["contact_ms"].diff == pytest.approx(-0.1 * r["contact_ms"].a, abs=6) and r["contact_ms"].differs
     assert r["cadence_spm"].diff == pytest.approx(0, abs=1.5) and not r["cadence_spm"].differs
+    # the mixed run's heel strikes load hard (~75 BW/s), its forefoot landings do not: the mean
+    # shows the forefoot run loading more gently, where a median would have picked a forefoot landing
+    assert r["loading_rate_bw_s"].diff < -5 and r["loading_rate_bw_s"].differs
+
+
+def test_a_difference_that_rounds_to_nothing_has_no_sign():
+    assert signed(-0.0004, 1) == "+0.0" and signed(-0.06, 1) == "-0.1" and signed(2.0, 0) == "+2"
 
 
 def test_cadence_as_the_simulator_set_it(runs):
