@@ -146,7 +146,7 @@ def render_html(s: LoadedSession, figures: list[tuple[str, str, bytes]]) -> str:
     meta = s.meta
     src = meta.get("source") or {}
     mass = s.body_mass_kg
-    title = f"insole report: {s.path.name}"
+    title = f"insole report: {s.path.name}" + (f", part '{s.label}'" if s.label else "")
     facts = [("session", str(s.path)), ("started", str(meta.get("started_at", "–"))),
              ("source", str(src.get("kind", "?")) + (f" ({src['format']})" if src.get("format") else "")),
              ("duration", f"{s.duration_s / 60:.1f} min ({len(s.t_s)} frames at {s.rate_hz:g} frames/s)"),
