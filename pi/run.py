@@ -100,9 +100,10 @@ def new_session_folder(parent: Path) -> Path:
 
 
 class _Processor(threading.Thread):
-    def __init__(self, q, pipe: Pipeline, publish, kit_io=None):
+    def __init__(self, q, pipe: Pipeline, publish, kit_io=None, recorded_markers=None):
         super().__init__(name="insole-processor", daemon=True)
         self.q, self.pipe, self.publish, self.kit_io = q, pipe, publish, kit_io
+        self.recorded_markers = recorded_markers     # a replay's: (t_s, label) up to a time
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -118,6 +119,9 @@ class _Processor(threading.Thread):
                 if item is END:
                     break
                 self.pipe.process(*item)
+                if self.recorded_markers is not None:    # a replay keeps the recording's markers
+                    for t_mark, label in self.recorded_markers(self.pipe.last_t_s):
+                        self.pipe.writer.add_marker(t_mark, label)
                 if self.kit_io is not None:          # marker presses, stamped with the newest frame
                     for label in self.kit_io.take_markers():
                         self.pipe.writer.add_marker(self.pipe.last_t_s, label)
@@ -235,7 +239,7 @@ def log_session(args, kit, src, notice: str | None, stop: threading.Event, kit_i
         writer.update_meta(health=sampler.health(), gaps=list(sampler.gaps))   # on disk at the next fsync
 
     publish()
-    proc = _Processor(q, pipe, publish, kit_io)
+    proc = _Processor(q, pipe, publish, kit_io, getattr(src, "markers_until", None))
     if kit_io is not None:
         kit_io.take_markers()           # presses before the session began are not its markers
         kit_io.show("recording")

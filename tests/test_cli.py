@@ -158,3 +158,14 @@ def test_every_command_has_help(command, capsys):
         main([command, "--help"])
     assert e.value.code == 0
     assert f"usage: insole {command}" in capsys.readouterr().out
+
+
+def test_replay_keeps_the_recordings_markers(tmp_path):
+    drill = tmp_path / "drill"
+    assert main(["simulate", "--out", str(drill), "--duration", "4", "--then", "backward:forefoot:3"]) == 0
+    p = run("run", "--source", "replay", "--session", str(drill), "--speed", "20", "--headless",
+            "--out", str(tmp_path / "out"))
+    assert p.returncode == 0, p.stderr
+    folder = next((tmp_path / "out").iterdir())
+    markers = json.loads((folder / "session.json").read_text())["markers"]
+    assert markers == [{"t_s": 4.0, "label": "backward-forefoot"}]

@@ -27,6 +27,9 @@ class ReplaySource:
         self.speed = speed
         self.integer_values = bool(np.all(np.mod(self.session.values, 1) == 0)) if self.session.values.size else True
         self._i = 0
+        marks = [(float(m["t_s"]), str(m.get("label", ""))) for m in self.session.meta.get("markers") or []
+                 if isinstance(m, dict) and isinstance(m.get("t_s"), (int, float))]
+        self._markers = sorted(marks)
 
     @property
     def remaining(self) -> int:
@@ -41,6 +44,13 @@ class ReplaySource:
         a, b = self._i, min(self._i + n, len(self.session.t_s))
         self._i = b
         return self.session.t_s[a:b], self.session.values[a:b]
+
+    def markers_until(self, t_s: float) -> list[tuple[float, str]]:
+        """The recording's markers up to ``t_s`` not handed out yet: (t_s, label), in order."""
+        out = []
+        while self._markers and self._markers[0][0] <= t_s:
+            out.append(self._markers.pop(0))
+        return out
 
     def close(self) -> None:
         pass
