@@ -28,7 +28,7 @@ import numpy as np
 
 from .calibration import Calibrator
 from .contacts import ContactParams
-from .errors import UsageError
+from .errors import SessionError, UsageError
 from .features import GaitParams, Landing
 from .gait import analyse_forces, gap_starts
 from .layout import Layout
@@ -243,8 +243,41 @@ def loaded(s: Session, params: GaitParams | None = None, **overrides: Any) -> Lo
     breaks = s.t_s[gap_starts(s.t_s, rate)] if len(s.t_s) > 1 else []
     summary = summarise(landings, s.layout.feet, s.meta.get("health"), breaks)
     notes = list(s.notes)
+    if not len(s.t_s):
+        raise SessionError(f"{s.path} has no frames to analyse (samples.csv holds only its header)")
+    bad = int(np.count_nonzero(~np.isfinite(s.values).all(axis=1)))
+    if bad:                              # counted as no load (Calibrator), so they are said here
+        notes.append(f"{bad} frame{'s' if bad != 1 else ''} with empty or non-numeric values, read as no load")
     if s.torn_lines:
         notes.append(f"{s.torn_lines} torn line dropped from the end of samples.csv")
     return LoadedSession(s.path, s.meta, s.layout, s.t_s, forces, landings, summary, p,
                          rate, s.body_mass_kg, None, notes,
                          {"landings.csv": s.landings, "truth.csv": s.truth} if s.tables_read else {})
+
+
+def split_spec(spec: str) -> tuple[Path, str | None]:
+    """``FOLDER`` or ``FOLDER:SEGMENT`` → (folder, segment or None). A folder whose own name has
+    a colon is taken whole when it exists."""
+    p = Path(spec)
+    if p.exists() or ":" not in spec:
+        return p, None
+    folder, _, seg = spec.rpartition(":")
+    if not seg:
+        raise SessionError(f"{spec}: nothing after the ':'; give a segment label or number, or leave the ':' out")
+    return Path(folder), seg
+
+
+def load_part(spec: str, cache: dict | None = None) -> tuple[LoadedSession, str]:
+    """A session (``FOLDER``) or one part of it between markers (``FOLDER:LABEL`` or
+    ``FOLDER:NUMBER``), and its name for display; ``cache`` (folder → LoadedSession) lets two
+    parts of one session be loaded once."""
+    folder, seg = split_spec(spec)
+    cache = {} if cache is None else cache
+    key = folder.resolve() if folder.exists() else folder
+    if key not in cache:
+        cache[key] = load_session(folder)
+    s = cache[key]
+    if seg is None:
+        return s, folder.name
+    part = s.segment(seg)
+    return part, f"{folder.name}:{part.label}"

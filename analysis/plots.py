@@ -96,9 +96,19 @@ def shade_gaps(ax, s) -> None:
 
 
 def _time_axis(ax, s) -> None:
-    ax.set_xlabel("time since start (min)")
+    """Time in minutes on the axis, labelled m:ss (h:mm:ss from an hour), as on a watch."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    ax.set_xlabel("time since start (m:ss)")
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=10, steps=[1, 2, 2.5, 5, 10]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda m, _pos: clock(m * 60)))
     if len(s.t_s):
         ax.set_xlim(s.t_s[0] / 60, max(s.t_s[-1], s.t_s[0] + 1) / 60)
+
+
+def clock(t_s: float) -> str:
+    """``m:ss`` (``h:mm:ss`` from an hour) of a time in seconds."""
+    t = int(round(max(t_s, 0.0)))
+    return f"{t // 3600}:{t // 60 % 60:02d}:{t % 60:02d}" if t >= 3600 else f"{t // 60}:{t % 60:02d}"
 
 
 def shade_heel_lag_band(ax, horizontal: bool) -> None:
@@ -301,17 +311,17 @@ def fig_contact_cadence(s):
         mine = _landings_of(s, foot)
         t = np.array([l.t_on_s for l in mine])
         c = np.array([l.contact_ms for l in mine])
-        a1.scatter(t / 60, c, s=12, marker=FOOT_MARKER[foot], color=FOOT_COLOUR[foot], alpha=_dot_alpha(len(t)),
-                   edgecolors="none")
-        tt, med = rolling_median(t, c, window)
-        a1.plot(tt / 60, med, FOOT_LINE[foot], color="black", linewidth=3.4)
-        a1.plot(tt / 60, med, FOOT_LINE[foot], color=FOOT_COLOUR[foot], linewidth=2, label=f"{foot} foot")
         tc, cad = s.cadence_points(foot)
-        a2.scatter(tc / 60, cad, s=12, marker=FOOT_MARKER[foot], color=FOOT_COLOUR[foot], alpha=_dot_alpha(len(tc)),
-                   edgecolors="none")
-        tt, med = rolling_median(tc, cad, window)
-        a2.plot(tt / 60, med, FOOT_LINE[foot], color="black", linewidth=3.4)
-        a2.plot(tt / 60, med, FOOT_LINE[foot], color=FOOT_COLOUR[foot], linewidth=2, label=f"{foot} foot")
+        for ax, x, y in ((a1, t, c), (a2, tc, cad)):
+            ax.scatter(x / 60, y, s=12, marker=FOOT_MARKER[foot], color=FOOT_COLOUR[foot],
+                       alpha=_dot_alpha(len(x)), edgecolors="none")
+            # the trend within each part between markers, so a drill's step change stays a step
+            for i, seg in enumerate(s.segment_bounds()):
+                inside = (x >= seg.t0_s) & (x < seg.t1_s)
+                tt, med = rolling_median(x[inside], y[inside], window)
+                ax.plot(tt / 60, med, FOOT_LINE[foot], color="black", linewidth=3.4)
+                ax.plot(tt / 60, med, FOOT_LINE[foot], color=FOOT_COLOUR[foot], linewidth=2,
+                        label=f"{foot} foot" if i == 0 else None)
     a1.set_ylabel("contact time (ms)")
     a2.set_ylabel("cadence (steps/min)")
     _robust_ylim(a1, [l.contact_ms for l in s.landings])

@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     _sim_options(s, out_required=True)
 
     rep = sub.add_parser("report", help="re-analyse a session from its samples and summarise it")
-    rep.add_argument("dir", metavar="DIR", help="the session folder")
+    rep.add_argument("dir", metavar="DIR", help="the session folder, or DIR:SEGMENT for one part of it between "
+                     "markers (its label, or its number: 0 is the part before the first marker)")
     rep.add_argument("--json", action="store_true", help="print the summary as JSON (format in the README)")
     rep.add_argument("--out", metavar="DIR", help="also write the HTML report, its plots (PNG), landings.csv and summary.json into this folder")
 

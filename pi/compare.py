@@ -8,35 +8,8 @@ also writes the page of :mod:`analysis.compare_report`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from analysis.compare import compare, signed
-from analysis.errors import SessionError
-from analysis.load import LoadedSession, load_session
-
-
-def split_spec(spec: str) -> tuple[Path, str | None]:
-    """``FOLDER`` or ``FOLDER:SEGMENT`` → (folder, segment or None). A folder whose own name has
-    a colon is taken whole when it exists."""
-    p = Path(spec)
-    if p.exists() or ":" not in spec:
-        return p, None
-    folder, _, seg = spec.rpartition(":")
-    if not seg:
-        raise SessionError(f"{spec}: nothing after the ':'; give a segment label or number, or leave the ':' out")
-    return Path(folder), seg
-
-
-def load_side(spec: str, cache: dict) -> tuple[LoadedSession, str]:
-    folder, seg = split_spec(spec)
-    key = folder.resolve() if folder.exists() else folder
-    if key not in cache:
-        cache[key] = load_session(folder)
-    s = cache[key]
-    if seg is None:
-        return s, folder.name
-    part = s.segment(seg)
-    return part, f"{folder.name}:{part.label}"
+from analysis.load import load_part
 
 
 def compare_main(args) -> int:
@@ -44,8 +17,8 @@ def compare_main(args) -> int:
     from rich.table import Table
 
     cache: dict = {}
-    a, name_a = load_side(args.a, cache)
-    b, name_b = load_side(args.b, cache)
+    a, name_a = load_part(args.a, cache)
+    b, name_b = load_part(args.b, cache)
     if name_a == name_b:
         name_a, name_b = f"{name_a} (A)", f"{name_b} (B)"
     console = Console()

@@ -11,12 +11,14 @@ import json
 import sys
 
 from analysis.html_report import summary_rows
-from analysis.load import LoadedSession, load_session
+from analysis.plots import clock
+from analysis.load import LoadedSession, load_part
 
 
 def report(session_dir) -> tuple[dict, LoadedSession]:
-    """(contract-3 summary, the LoadedSession) of a session folder, re-analysed from its samples."""
-    s = load_session(session_dir)
+    """(contract-3 summary, the LoadedSession) of a session folder (or ``FOLDER:SEGMENT``, one
+    part of it between markers), re-analysed from its samples."""
+    s, _ = load_part(str(session_dir))
     return s.summary, s
 
 
@@ -43,9 +45,10 @@ def report_main(args) -> int:
     src = source.get("kind", "?")
     if src == "import":                  # which system's file it came from
         src += f" ({source.get('format', '?')} {source.get('file', '')})".replace(" )", ")")
-    console.print(f"[bold]{s.path}[/bold]  {s.meta.get('started_at', '')}  source {src}, "
+    part = f" part '{s.label}' ({clock(s.t_s[0])}–{clock(s.t_s[-1])})" if s.label else ""
+    console.print(f"[bold]{s.path}{part}[/bold]  {s.meta.get('started_at', '')}  source {src}, "
                   f"{len(s.t_s)} frames, {dur:.1f} s at {s.rate_hz:g} frames/s"
-                  + "".join(f"  ({n})" for n in s.notes))
+)
     cols = [("all", summary)] + [(f, summary["feet"][f]) for f in s.layout.feet]
     t = Table(title="Landings", title_justify="left")
     t.add_column("")
@@ -54,6 +57,17 @@ def report_main(args) -> int:
     for label, cells in summary_rows(cols):
         t.add_row(label, *cells)
     console.print(t)
+    parts = s.segments() if s.label is None and len(s.segment_bounds()) > 1 else []
+    if parts:                            # the parts between markers, side by side
+        pt = Table(title="Between markers (insole report DIR:LABEL for one)", title_justify="left")
+        pt.add_column("")
+        for p in parts:
+            pt.add_column(f"{p.label}\n{clock(p.t_s[0])}–{clock(p.t_s[-1])}", justify="right")
+        for label, cells in summary_rows([(p.label, p.summary) for p in parts]):
+            pt.add_row(label, *cells)
+        console.print(pt)
+    for n in s.notes:
+        console.print(f"[yellow]note:[/yellow] {n}")
     if "ended_at" not in s.meta and source.get("kind") != "import":
         console.print("[yellow]note:[/yellow] this session did not end cleanly (power cut or killed); "
                       "it is analysed up to its last saved frame")

@@ -85,3 +85,34 @@ def test_report_to_a_bad_place_is_one_line(made, tmp_path, capsys):
     assert capsys.readouterr().err.strip() == f"insole: error: {f} is a file; --out needs a folder for the report"
     assert main(["report", str(session), "--out", str(session)]) == 1
     assert "is a session folder" in capsys.readouterr().err
+
+
+def test_one_part_of_a_session_and_the_parts_side_by_side(made, capsys):
+    session, _ = made
+    assert main(["report", f"{session}:backward drill", "--json"]) == 0
+    part = json.loads(capsys.readouterr().out)
+    assert part["forefoot_pct"] > 95 and part["landings"] < 150
+    assert main(["report", str(session)]) == 0
+    out = capsys.readouterr().out
+    assert "Between markers" in out and "backward drill" in out
+
+
+def test_empty_or_damaged_samples_are_said(tmp_path, capsys):
+    import shutil
+    src = simulated(tmp_path / "s", 20, pattern="forefoot", seed=9)
+    empty = tmp_path / "empty"
+    shutil.copytree(src, empty)
+    head = (empty / "samples.csv").read_text().splitlines()[0]
+    (empty / "samples.csv").write_text(head + "\n")
+    assert main(["report", str(empty)]) == 1
+    assert "has no frames to analyse" in capsys.readouterr().err
+    nan = tmp_path / "nan"
+    shutil.copytree(src, nan)
+    lines = (nan / "samples.csv").read_text().splitlines(keepends=True)
+    for i in (100, 101):
+        cells = lines[i].split(",")
+        cells[2] = "nan"
+        lines[i] = ",".join(cells)
+    (nan / "samples.csv").write_text("".join(lines))
+    assert main(["report", str(nan)]) == 0
+    assert "note: 2 frames with empty or non-numeric values, read as no load" in " ".join(capsys.readouterr().out.split())
