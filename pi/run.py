@@ -39,16 +39,25 @@ SWITCH_INTERVAL_S = 0.0005
 
 
 def find_kit(kit, open_bus=None) -> str | None:
-    """None when the kit's chips answer on the I2C bus (``open_bus()``, default ``board.I2C()``);
-    otherwise why no kit is here (the run then uses the simulated insole). A kit found with a chip
-    missing is an error: logging one foot while the user expects two would lose a session."""
+    """None when the kit's chips answer on the I2C bus (``open_bus()``, default the Pi's bus:
+    ``pi.sources.ads.default_bus``); otherwise why no kit is here (the run then uses the simulated
+    insole). A kit found with a chip missing is an error: logging one foot while the user expects
+    two would lose a session."""
     from pi.sources.ads import default_bus
+    from pi.sources.linux_i2c import LinuxI2C
     from pi.wizard import scan
     try:
         i2c = (open_bus or default_bus)()
+    except InsoleError as e:
+        reason = getattr(e, "reason", None)
+        return f"no insole kit found (no I2C bus here: {reason})" if reason else f"no insole kit found ({e})"
+    try:
         found = scan(i2c)
     except InsoleError as e:
-        return "no insole kit found (no I2C bus here)" if "no I2C bus" in str(e) else f"no insole kit found ({e})"
+        return f"no insole kit found ({e})"
+    finally:
+        if isinstance(i2c, LinuxI2C):   # the source opens its own (Blinka's board.I2C() is one shared object)
+            i2c.deinit()
     present = [c for c in kit.chips if c.address in found]
     if not present:
         where = ", ".join(f"0x{c.address:02X}" for c in kit.chips)

@@ -85,6 +85,16 @@ def _paced_labels_right(src, bus, stamps, rows):
                 assert all(c.input == j for c in near), f"{chip.name}: input {j} holds another input's value"
 
 
+def _paced_frames(src, n):
+    """At least ``n`` frames from a continuous-mode source: (stamps, rows)."""
+    stamps, rows = [], []
+    while len(rows) < n:
+        t, v = src.read_paced(1.0)
+        stamps += t
+        rows += list(v)
+    return stamps, rows
+
+
 def test_continuous_ready_mode_reaches_the_chip_limit_with_every_label_right(kit):
     pins = MockFactory()
     bus = build_bus(kit, pin_factory=pins)
@@ -93,11 +103,7 @@ def test_continuous_ready_mode_reaches_the_chip_limit_with_every_label_right(kit
     try:
         assert src.mode == "continuous"
         assert src.rate_hz <= 216                               # 4 inputs at 860 SPS: 215 frames/s
-        stamps, rows = [], []
-        while len(rows) < 200:
-            t, v = src.read_paced(1.0)
-            stamps += t
-            rows += list(v)
+        stamps, rows = _paced_frames(src, 200)
     finally:
         src.close()
         bus.deinit()
@@ -119,11 +125,7 @@ def _labels_right_under_load(kit, pins, hogs=3, frames=300):
         assert src.mode == "continuous"
         for h in spinners:
             h.start()
-        stamps, rows = [], []
-        while len(rows) < frames:
-            t, v = src.read_paced(1.0)
-            stamps += t
-            rows += list(v)
+        stamps, rows = _paced_frames(src, frames)
         src.close()
     finally:
         for h in spinners:

@@ -227,8 +227,8 @@ def test_no_kit_at_a_press_is_an_error_shown_and_the_next_press_tries_again(tmp_
     assert changes >= 6                                       # a fast flicker
     assert sessions(tmp_path) == []                           # no session recorded, not even a simulated one
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["insole: error: no insole kit found (no I2C bus here); is the kit plugged in? "
-                   "(`insole check` tests it)"] * 2
+    assert err == ["insole: error: no insole kit found (no I2C bus here: not a Raspberry Pi); is the kit "
+                   "plugged in? (`insole check` tests it)"] * 2
 
 
 def test_a_kit_without_a_start_stop_button_cannot_wait_for_one(tmp_path, pins):

@@ -1,4 +1,5 @@
-"""The ads source: the kit's ADS1x15 chips, read through adafruit_ads1x15 on any busio.I2C.
+"""The ads source: the kit's ADS1x15 chips, read through adafruit_ads1x15 on any busio.I2C
+(on a Pi: :func:`default_bus`, /dev/i2c-1 through smbus2).
 
 The library sets the chips up (it probes each address and knows the gain and data-rate codes)
 and converts register words to values; the read loop is ours, because the library's own
@@ -16,7 +17,7 @@ Build one from a kit and any bus object::
 
     from pi.kit import load_kit
     from pi.sources.ads import AdsSource
-    src = AdsSource(load_kit(), i2c)          # i2c: board.I2C() on a Pi, or pi.emulator.build_bus(kit)
+    src = AdsSource(load_kit(), i2c)          # i2c: default_bus() on a Pi, or pi.emulator.build_bus(kit)
     t_s, values = src.read(10)                # 10 frames of ADC counts, in the kit's column order
 """
 
@@ -36,14 +37,47 @@ OSC_TOLERANCE = 1.10           # the internal oscillator may run up to 10 % slow
 WARMUP_FRAMES = 6              # timed at start-up to set the frame rate
 
 
+I2C_DEV = "/dev/i2c-1"        # the Pi's I2C bus on header pins 3 (SDA) and 5 (SCL), through i2c-dev
+NO_BUS_HINT = "to try without a kit: --source emulated"
+
+
 def default_bus():
-    """``board.I2C()``: the Pi's I2C bus through Blinka (imported only here)."""
+    """The Pi's I2C bus: on a Raspberry Pi ``/dev/i2c-1`` through smbus2
+    (:class:`~pi.sources.linux_i2c.LinuxI2C`: no Blinka, so no pin library is needed); elsewhere
+    Blinka's ``board.I2C()`` (boards it knows, e.g. an FT232H; a laptop's own I2C buses are never
+    scanned). Raises InsoleError "no I2C bus here (why)"; ``.reason`` is why."""
+    import errno
+    import os
+    from pi.feedback import on_raspberry_pi
+    if on_raspberry_pi():
+        if not os.path.exists(I2C_DEV):     # Blinka would open the same missing file: no use trying it
+            raise _no_bus(f"{I2C_DEV} missing: is I2C on? sudo raspi-config, Interface Options, I2C "
+                          f"(or ./setup.sh), then reboot")
+        try:
+            from pi.sources.linux_i2c import LinuxI2C
+            return LinuxI2C(I2C_DEV)
+        except ImportError as e:
+            reason = f"{e.name or 'smbus2'} is not installed: ./setup.sh installs it"
+        except OSError as e:
+            group = (": add yourself to the i2c group (sudo adduser $USER i2c), then log in again"
+                     if e.errno in (errno.EACCES, errno.EPERM) else "")
+            reason = f"cannot open {I2C_DEV}: {e.strerror or e}{group}"
+    else:
+        reason = "not a Raspberry Pi"
     try:
         import board
         return board.I2C()
-    except Exception as e:     # not a Pi, I2C disabled, Blinka missing
-        raise InsoleError("no I2C bus here (not a Raspberry Pi, or I2C is off: sudo raspi-config, "
-                          "Interface Options, I2C); to try without a kit: --source emulated") from e
+    except Exception as e:     # Blinka missing, a pin library missing, a board it does not know
+        # off a Pi, "this machine has no board.I2C" (a laptop) adds nothing to "not a Raspberry Pi"
+        if reason == "not a Raspberry Pi" and isinstance(e, (ImportError, AttributeError, NotImplementedError)):
+            raise _no_bus(reason) from e
+        raise _no_bus(f"{reason}; Blinka's board.I2C() failed too: {type(e).__name__}: {e}") from e
+
+
+def _no_bus(reason: str) -> InsoleError:
+    err = InsoleError(f"no I2C bus here ({reason}); {NO_BUS_HINT}")
+    err.reason = reason
+    return err
 
 
 class AdsSource:
