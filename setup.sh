@@ -134,12 +134,15 @@ backup() {
   backed_up="$backed_up$file "
 }
 
-# replace_file FILE NEW: FILE gets NEW's content (backed up first); the swap is a rename in
-# FILE's folder, so a power cut leaves the old or the new file
+# replace_file FILE NEW: FILE gets NEW's content (backed up first; FILE may not exist yet); the
+# swap is a rename in FILE's folder, so a power cut leaves the old or the new file
 replace_file() {
   local file=$1 new=$2
   backup "$file"
   as_root cp "$new" "$file.insole-new"
+  # the new file keeps FILE's permissions (NEW is mktemp's, private); a file made new: 644
+  if [ -e "$file" ]; then as_root chmod --reference="$file" "$file.insole-new"
+  else as_root chmod 644 "$file.insole-new"; fi
   as_root mv -f "$file.insole-new" "$file"
 }
 
@@ -267,9 +270,12 @@ step_groups() {
 
 step_pin_factory() {
   [ "$is_pi5" = 1 ] || return 0
-  local env_file="$ROOT/etc/environment" current
-  current=$(sed -nE 's/^[[:space:]]*(export[[:space:]]+)?GPIOZERO_PIN_FACTORY=["'\'']?([^"'\''[:space:]]*).*/\2/p' \
-            "$env_file" 2>/dev/null | tail -n 1)
+  local env_file="$ROOT/etc/environment" current=""
+  # no /etc/environment yet (some images have none): nothing set, and the file is made below
+  if [ -r "$env_file" ]; then
+    current=$(sed -nE 's/^[[:space:]]*(export[[:space:]]+)?GPIOZERO_PIN_FACTORY=["'\'']?([^"'\''[:space:]]*).*/\2/p' \
+              "$env_file" | tail -n 1)
+  fi
   if [ "$current" = lgpio ]; then
     say "gpiozero pin library: lgpio already ($env_file)"
   elif [ -n "$current" ]; then

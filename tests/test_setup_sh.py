@@ -286,6 +286,16 @@ def test_pi5_gets_the_lgpio_pin_factory_for_logins_and_the_service(tmp_path):
     assert pi.files() == before and "gpiozero pin library: lgpio already" in out
 
 
+def test_pi5_without_etc_environment_gets_one_and_says_so(tmp_path):
+    # a Pi 5 image may have no /etc/environment: setup.sh used to stop there, silently, status 2
+    pi = System(tmp_path, PI5)
+    (pi.root / "etc/environment").unlink()
+    out = ok(pi.run("--yes"))
+    assert pi.text("etc/environment") == "GPIOZERO_PIN_FACTORY=lgpio\n"
+    assert (pi.root / "etc/environment").stat().st_mode & 0o777 == 0o644      # readable, as the system's is
+    assert "change: add GPIOZERO_PIN_FACTORY=lgpio to" in out and "==> done." in out
+
+
 def test_pi4_gets_no_pin_factory(tmp_path):
     pi = System(tmp_path, PI4)
     ok(pi.run("--yes"))
