@@ -2,8 +2,9 @@
 # Set up insole: its Python environment in ./.venv and, on a Raspberry Pi, the system for the kit.
 # Idempotent: run it again at any time. Each system change is printed before it is made.
 #   ./setup.sh                  install; on a Raspberry Pi also: turn I2C on, set the I2C bus to
-#                               400 kHz (asks first; config.txt is backed up), add you to the i2c and
-#                               gpio groups, and on a Pi 5 set gpiozero's pin library to lgpio
+#                               400 kHz (asks first; config.txt is backed up), install i2c-tools
+#                               (i2cdetect), add you to the i2c and gpio groups, and on a Pi 5 set
+#                               gpiozero's pin library to lgpio
 #   ./setup.sh --yes            the same, answering yes to the question (for scripts)
 #   ./setup.sh --no-system      install only: print the system changes it would make, make none
 #   ./setup.sh --service        also install the boot service: the logger starts at boot and waits
@@ -202,7 +203,7 @@ step_i2c() {
     else what="add dtparam=i2c_arm_baudrate=400000 to $cfg (the I2C bus at 400 kHz instead of 100)"; fi
     if [ "$dry" = 1 ]; then
       change "$what" || true
-    elif ask "Set the I2C bus to 400 kHz? The chips need it for their full frame rate (at the default 100 kHz it is about half); it applies to every device on the bus, and $cfg is backed up first."; then
+    elif ask "Set the I2C bus to 400 kHz? The kit needs it for its full 215 frames/s (at the default 100 kHz insole run falls back to single-shot mode, ~50-65 frames/s); it applies to every device on the bus, and $cfg is backed up first."; then
       change "$what"
       local new; new=$(mktemp)
       if [ -n "$hz" ]; then
@@ -213,7 +214,7 @@ step_i2c() {
       replace_file "$cfg" "$new"
       rm -f "$new"
     else
-      note "I2C bus speed left at ${hz:-100000} Hz: the chips fall back to a slower mode there (README)"
+      note "I2C bus speed left at ${hz:-100000} Hz: insole run falls back to single-shot mode there, ~50-65 frames/s instead of 215 (README)"
     fi
   fi
 
@@ -243,6 +244,18 @@ add_speed_line() {
         print add
       }
     }'
+}
+
+# i2cdetect (i2c-tools) shows which chips answer on the bus (hardware/README.md, step 8)
+step_i2c_tools() {
+  if [ -x "$ROOT/usr/sbin/i2cdetect" ] || [ -x "$ROOT/usr/bin/i2cdetect" ]; then
+    say "i2c-tools: installed already"
+  elif ! command -v apt-get >/dev/null 2>&1; then
+    note "apt-get not found: install i2c-tools (i2cdetect) with your system's tool"
+  elif change "install i2c-tools (apt-get install -y i2c-tools): i2cdetect, to see the chips on the bus"; then
+    as_root apt-get install -y -q i2c-tools ||
+      note "i2c-tools did not install: try sudo apt-get update && sudo apt-get install i2c-tools"
+  fi
 }
 
 in_group() {   # in_group USER GROUP: is USER listed in GROUP in /etc/group?
@@ -353,6 +366,7 @@ if [ "$is_pi" = 1 ]; then
     say "system set-up (sudo may ask for your password)"
   fi
   step_i2c
+  step_i2c_tools
   step_groups
   step_pin_factory
   [ "$service" = 1 ] && step_service
@@ -361,22 +375,30 @@ else
   note "not a Raspberry Pi: the Pi set-up (I2C, groups, pin library$([ "$service" = 1 ] && echo ', boot service')) is skipped"
 fi
 
-say "done. Next:"
+say "done."
+if [ "${#reboot_for[@]}" -gt 0 ]; then
+  reasons=$(printf '%s; ' "${reboot_for[@]}")
+  say "reboot needed (for ${reasons%; } to take effect): sudo reboot"
+  after=" (after the reboot)"
+elif [ "$relogin" = 1 ]; then
+  say "log out and back in (or reboot) for the new groups and settings to apply to you"
+  after=" (after logging in again)"
+else
+  after=""
+fi
+say "Next$after:"
+echo "    source .venv/bin/activate"
+if [ "$is_pi" = 1 ]; then
+  cat <<'MSG'
+    insole check               # with the kit wired: is every sensor where the kit file says?
+    insole calibrate --mass KG # your body mass in kg; shoes on, stand on each foot in turn
+MSG
+fi
 cat <<'MSG'
-    source .venv/bin/activate
     insole run                 # live logger (simulated insole when no kit is attached); Ctrl-C stops
     insole report sessions/<the folder it printed>
     pytest                     # the tests
 MSG
-if [ "$is_pi" = 1 ]; then
-  echo "    insole check               # with the kit wired: is every sensor where the kit file says?"
-fi
-if [ "${#reboot_for[@]}" -gt 0 ]; then
-  reasons=$(printf '%s; ' "${reboot_for[@]}")
-  say "reboot needed (for ${reasons%; } to take effect): sudo reboot"
-elif [ "$relogin" = 1 ]; then
-  say "log out and back in (or reboot) for the new groups and settings to apply to you"
-fi
 
 if [ "$run_after" = 1 ]; then
   exec .venv/bin/insole run
