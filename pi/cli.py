@@ -146,8 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("sessions", help="list the sessions in a folder: start, duration, landings, "
                         "forefoot %%, size (read from the files, not re-analysed)")
-    ls.add_argument("dir", metavar="DIR", nargs="?", default=DEFAULT_OUT,
-                    help=f"the folder `insole run --out` saved them under (default: ./{DEFAULT_OUT})")
+    ls.add_argument("dir", metavar="DIR", nargs="?",
+                    help=f"the folder `insole run --out` saved them under (default: ./{DEFAULT_OUT}; "
+                    "when that does not exist yet, there are no sessions)")
     ls.add_argument("--json", action="store_true", help="print the list as JSON")
 
     dr = sub.add_parser("drawings", help="draw the kit's schematic, wiring table and 1:1 sensor placement "
