@@ -154,8 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     dr = sub.add_parser("drawings", help="draw the kit's schematic, wiring table and 1:1 sensor placement "
                         "templates from its configuration")
     dr.add_argument("--config", metavar="FILE", help=KIT_HELP)
-    dr.add_argument("--out", metavar="DIR", help="where to write them (default: the hardware/ folder of "
-                    "this checkout; the committed drawings are those of hardware/kit-default.toml)")
+    dr.add_argument("--out", metavar="DIR", help="where to write them (default: ./drawings for your own kit, "
+                    "e.g. hardware/kit.toml; hardware/ for the template hardware/kit-default.toml, whose "
+                    "drawings are the committed ones)")
     dr.add_argument("--sizes", metavar="EU", help="EU shoe sizes of the templates, e.g. 36-47 or 38,40,42 "
                     "(default 36-47)")
     return p
