@@ -142,6 +142,9 @@ def test_outline_is_one_foot_long_and_fits_the_printable_page(size):
             cuts.append(heel_y - float(cut.split()[2]))
             end = min(ys) if k == 0 else max(ys)          # page 1 has the toe, page 2 the heel
             assert MARGIN_MM <= end <= PAGE_H_MM - MARGIN_MM
+            # each page says what to do with it at the cut
+            said = " ".join(t for t, _, y in texts(page) if abs(y - float(cut.split()[2])) < 6)
+            assert ("keep the toe part" if k == 0 else "page 1's cut edge on this line") in said
     if cuts:
         assert cuts[0] == pytest.approx(cuts[1], abs=0.02) and cuts[0] == pytest.approx(0.5 * length, abs=0.02)
 
