@@ -2,8 +2,9 @@
 # Set up insole: its Python environment in ./.venv and, on a Raspberry Pi, the system for the kit.
 # Idempotent: run it again at any time. Each system change is printed before it is made.
 #   ./setup.sh                  install; on a Raspberry Pi also: turn I2C on, set the I2C bus to
-#                               400 kHz (asks first; config.txt is backed up), add you to the i2c and
-#                               gpio groups, and on a Pi 5 set gpiozero's pin library to lgpio
+#                               400 kHz (asks first; config.txt is backed up), install i2c-tools
+#                               (i2cdetect), add you to the i2c and gpio groups, and on a Pi 5 set
+#                               gpiozero's pin library to lgpio
 #   ./setup.sh --yes            the same, answering yes to the question (for scripts)
 #   ./setup.sh --no-system      install only: print the system changes it would make, make none
 #   ./setup.sh --service        also install the boot service: the logger starts at boot and waits
@@ -134,12 +135,15 @@ backup() {
   backed_up="$backed_up$file "
 }
 
-# replace_file FILE NEW: FILE gets NEW's content (backed up first); the swap is a rename in
-# FILE's folder, so a power cut leaves the old or the new file
+# replace_file FILE NEW: FILE gets NEW's content (backed up first; FILE may not exist yet); the
+# swap is a rename in FILE's folder, so a power cut leaves the old or the new file
 replace_file() {
   local file=$1 new=$2
   backup "$file"
   as_root cp "$new" "$file.insole-new"
+  # the new file keeps FILE's permissions (NEW is mktemp's, private); a file made new: 644
+  if [ -e "$file" ]; then as_root chmod --reference="$file" "$file.insole-new"
+  else as_root chmod 644 "$file.insole-new"; fi
   as_root mv -f "$file.insole-new" "$file"
 }
 
@@ -199,7 +203,7 @@ step_i2c() {
     else what="add dtparam=i2c_arm_baudrate=400000 to $cfg (the I2C bus at 400 kHz instead of 100)"; fi
     if [ "$dry" = 1 ]; then
       change "$what" || true
-    elif ask "Set the I2C bus to 400 kHz? The chips need it for their full frame rate (at the default 100 kHz it is about half); it applies to every device on the bus, and $cfg is backed up first."; then
+    elif ask "Set the I2C bus to 400 kHz? The kit needs it for its full 215 frames/s (at the default 100 kHz insole run falls back to single-shot mode, ~50-65 frames/s); it applies to every device on the bus, and $cfg is backed up first."; then
       change "$what"
       local new; new=$(mktemp)
       if [ -n "$hz" ]; then
@@ -210,7 +214,7 @@ step_i2c() {
       replace_file "$cfg" "$new"
       rm -f "$new"
     else
-      note "I2C bus speed left at ${hz:-100000} Hz: the chips fall back to a slower mode there (README)"
+      note "I2C bus speed left at ${hz:-100000} Hz: insole run falls back to single-shot mode there, ~50-65 frames/s instead of 215 (README)"
     fi
   fi
 
@@ -242,6 +246,18 @@ add_speed_line() {
     }'
 }
 
+# i2cdetect (i2c-tools) shows which chips answer on the bus (hardware/README.md, step 8)
+step_i2c_tools() {
+  if [ -x "$ROOT/usr/sbin/i2cdetect" ] || [ -x "$ROOT/usr/bin/i2cdetect" ]; then
+    say "i2c-tools: installed already"
+  elif ! command -v apt-get >/dev/null 2>&1; then
+    note "apt-get not found: install i2c-tools (i2cdetect) with your system's tool"
+  elif change "install i2c-tools (apt-get install -y i2c-tools): i2cdetect, to see the chips on the bus"; then
+    as_root apt-get install -y -q i2c-tools ||
+      note "i2c-tools did not install: try sudo apt-get update && sudo apt-get install i2c-tools"
+  fi
+}
+
 in_group() {   # in_group USER GROUP: is USER listed in GROUP in /etc/group?
   awk -F: -v g="$2" -v u="$1" '$1 == g { n = split($4, m, ","); for (i = 1; i <= n; i++) if (m[i] == u) found = 1 }
                                END { exit !found }' "$ROOT/etc/group"
@@ -267,9 +283,12 @@ step_groups() {
 
 step_pin_factory() {
   [ "$is_pi5" = 1 ] || return 0
-  local env_file="$ROOT/etc/environment" current
-  current=$(sed -nE 's/^[[:space:]]*(export[[:space:]]+)?GPIOZERO_PIN_FACTORY=["'\'']?([^"'\''[:space:]]*).*/\2/p' \
-            "$env_file" 2>/dev/null | tail -n 1)
+  local env_file="$ROOT/etc/environment" current=""
+  # no /etc/environment yet (some images have none): nothing set, and the file is made below
+  if [ -r "$env_file" ]; then
+    current=$(sed -nE 's/^[[:space:]]*(export[[:space:]]+)?GPIOZERO_PIN_FACTORY=["'\'']?([^"'\''[:space:]]*).*/\2/p' \
+              "$env_file" | tail -n 1)
+  fi
   if [ "$current" = lgpio ]; then
     say "gpiozero pin library: lgpio already ($env_file)"
   elif [ -n "$current" ]; then
@@ -347,6 +366,7 @@ if [ "$is_pi" = 1 ]; then
     say "system set-up (sudo may ask for your password)"
   fi
   step_i2c
+  step_i2c_tools
   step_groups
   step_pin_factory
   [ "$service" = 1 ] && step_service
@@ -355,22 +375,30 @@ else
   note "not a Raspberry Pi: the Pi set-up (I2C, groups, pin library$([ "$service" = 1 ] && echo ', boot service')) is skipped"
 fi
 
-say "done. Next:"
+say "done."
+if [ "${#reboot_for[@]}" -gt 0 ]; then
+  reasons=$(printf '%s; ' "${reboot_for[@]}")
+  say "reboot needed (for ${reasons%; } to take effect): sudo reboot"
+  after=" (after the reboot)"
+elif [ "$relogin" = 1 ]; then
+  say "log out and back in (or reboot) for the new groups and settings to apply to you"
+  after=" (after logging in again)"
+else
+  after=""
+fi
+say "Next$after:"
+echo "    source .venv/bin/activate"
+if [ "$is_pi" = 1 ]; then
+  cat <<'MSG'
+    insole check               # with the kit wired: is every sensor where the kit file says?
+    insole calibrate --mass KG # your body mass in kg; shoes on, stand on each foot in turn
+MSG
+fi
 cat <<'MSG'
-    source .venv/bin/activate
     insole run                 # live logger (simulated insole when no kit is attached); Ctrl-C stops
     insole report sessions/<the folder it printed>
     pytest                     # the tests
 MSG
-if [ "$is_pi" = 1 ]; then
-  echo "    insole check               # with the kit wired: is every sensor where the kit file says?"
-fi
-if [ "${#reboot_for[@]}" -gt 0 ]; then
-  reasons=$(printf '%s; ' "${reboot_for[@]}")
-  say "reboot needed (for ${reasons%; } to take effect): sudo reboot"
-elif [ "$relogin" = 1 ]; then
-  say "log out and back in (or reboot) for the new groups and settings to apply to you"
-fi
 
 if [ "$run_after" = 1 ]; then
   exec .venv/bin/insole run

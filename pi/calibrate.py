@@ -202,7 +202,8 @@ def calibrate_main(args) -> int:
         raise
     if person is not None:
         person.mass = mass
-    console.print(f"[bold]insole calibrate[/bold]: {kit.path.name}, body mass {mass:g} kg, "
+    whose = "" if args.mass else f" (from {kit.path.name}; --mass KG gives yours)"
+    console.print(f"[bold]insole calibrate[/bold]: {kit.path.name}, body mass {mass:g} kg{whose}, "
                   f"{args.hold:g} s per position")
     try:
         cals, zero, standing = run_calibration(kit, i2c, mass, args.hold, act=person.act if person else None,

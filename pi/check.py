@@ -237,7 +237,9 @@ def check_main(args) -> int:
         for p in problems:
             console.print(f"  • {p.line()}", highlight=False)
         return 1
-    nxt = "insole calibrate" + (" --source emulated" if args.source == "emulated" else "")
-    console.print(f"\n[bold green]the kit is wired as configured[/bold green]: next, `{nxt}`")
+    nxt = "insole calibrate --mass KG" + (f" --config {args.config}" if args.config else "") \
+        + (" --source emulated" if args.source == "emulated" else "")
+    console.print(f"\n[bold green]the kit is wired as configured[/bold green]: next, `{nxt}` "
+                  "(KG: your body mass)", highlight=False)
     return 0
 

@@ -147,15 +147,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("sessions", help="list the sessions in a folder: start, duration, landings, "
                         "forefoot %%, size (read from the files, not re-analysed)")
-    ls.add_argument("dir", metavar="DIR", nargs="?", default=DEFAULT_OUT,
-                    help=f"the folder `insole run --out` saved them under (default: ./{DEFAULT_OUT})")
+    ls.add_argument("dir", metavar="DIR", nargs="?",
+                    help=f"the folder `insole run --out` saved them under (default: ./{DEFAULT_OUT}; "
+                    "when that does not exist yet, there are no sessions)")
     ls.add_argument("--json", action="store_true", help="print the list as JSON")
 
     dr = sub.add_parser("drawings", help="draw the kit's schematic, wiring table and 1:1 sensor placement "
                         "templates from its configuration")
     dr.add_argument("--config", metavar="FILE", help=KIT_HELP)
-    dr.add_argument("--out", metavar="DIR", help="where to write them (default: the hardware/ folder of "
-                    "this checkout; the committed drawings are those of hardware/kit-default.toml)")
+    dr.add_argument("--out", metavar="DIR", help="where to write them (default: ./drawings for your own kit, "
+                    "e.g. hardware/kit.toml; hardware/ for the template hardware/kit-default.toml, whose "
+                    "drawings are the committed ones)")
     dr.add_argument("--sizes", metavar="EU", help="EU shoe sizes of the templates, e.g. 36-47 or 38,40,42 "
                     "(default 36-47)")
     return p

@@ -239,6 +239,7 @@ def log_session(args, kit, src, notice: str | None, stop: threading.Event, kit_i
         h = sampler.health()
         # measured against the pace asked for (a replay at 4x runs at four times the recording)
         return Health(rate_hz_nominal=sampler.pace_hz, rate_hz_achieved=sampler.achieved_hz(),
+                      rate_hz_average=sampler.average_hz(),
                       chips_missing=tuple(sampler.missing), **h)
 
     def publish(stopping=False):

@@ -54,7 +54,8 @@ class Sampler:
         self.missing: list[str] = []       # chips not answering now
         self.gaps: list[dict] = []
         self._gap_why: set[str] = set()    # chips missing since the last frame
-        self._t0 = 0
+        self._t0 = 0                        # monotonic_ns when sampling began (0: not yet)
+        self._end_ns: int | None = None     # monotonic_ns when it ended
         self.error: BaseException | None = None
         self.ended = threading.Event()      # set when the loop has finished (any reason)
         self._stop = threading.Event()
@@ -85,6 +86,14 @@ class Sampler:
         # over the window up to now, so that a stall shows at once; from the first frame early on
         span = (now - max(cutoff, recent[0])) / 1e9
         return len(inside) / span if span > 0 else None
+
+    def average_hz(self) -> float | None:
+        """Frames per second since sampling began (to its end once it has ended): the session's
+        average, stalls and lost frames included (None before sampling began)."""
+        if not self._t0:
+            return None
+        span = ((self._end_ns or time.monotonic_ns()) - self._t0) / 1e9
+        return self.frames / span if span > 0 else None
 
     def health(self) -> dict:
         src = self.source
@@ -117,6 +126,7 @@ class Sampler:
         except BaseException as e:       # reported by the run; the frames so far are kept
             self.error = e
         finally:
+            self._end_ns = time.monotonic_ns()
             self.sink.put(END)
             self.ended.set()
 

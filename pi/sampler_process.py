@@ -101,6 +101,7 @@ class SamplerProcess:
         self.gaps: list[dict] = []
         self._health = {"frames": 0, "late_frames": 0, "skipped_frames": 0, "bus_errors": 0}
         self._achieved: float | None = None
+        self._average: float | None = None
         self._thread = threading.Thread(target=self._forward, name="insole-sampler-pipe", daemon=True)
 
     def start(self) -> None:
@@ -123,11 +124,15 @@ class SamplerProcess:
     def achieved_hz(self, window_s: float = 2.0) -> float | None:
         return self._achieved
 
+    def average_hz(self) -> float | None:
+        return self._average
+
     def _status(self, status: dict) -> None:
         self._health = status["health"]
         self.missing = status["missing"]
         self.gaps.extend(status["new_gaps"])
         self._achieved = status["achieved_hz"]
+        self._average = status["average_hz"]
 
     def _forward(self) -> None:
         conn = self.source._conn
@@ -197,7 +202,7 @@ def _child_main(conn, module: str, func: str, options: dict) -> None:
             new = sampler.gaps[sent:]
             sent += len(new)
             return {"health": sampler.health(), "missing": list(sampler.missing), "new_gaps": list(new),
-                    "achieved_hz": sampler.achieved_hz()}
+                    "achieved_hz": sampler.achieved_hz(), "average_hz": sampler.average_hz()}
         while True:
             try:
                 item = q.get(timeout=STATUS_EVERY_S)

@@ -69,6 +69,15 @@ def table_lines(found) -> list[str]:
 
 
 def sessions_main(args) -> int:
+    from pi.cli import DEFAULT_OUT
+    if args.dir is None and not Path(DEFAULT_OUT).exists():
+        # the default folder before the first `insole run`: nothing saved yet, not a mistake
+        if args.json:
+            print("[]")
+        else:
+            print(f"no sessions yet under ./{DEFAULT_OUT} (insole run saves them there)")
+        return 0
+    args.dir = args.dir or DEFAULT_OUT
     found, others = list_sessions(args.dir)
     if args.json:
         json.dump([o.to_json() for o in found], sys.stdout, indent=2)

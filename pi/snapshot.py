@@ -48,6 +48,7 @@ class Health:
     bus_errors: int = 0
     rate_hz_nominal: float = 0.0
     rate_hz_achieved: float | None = None               # frames/s over the last few seconds
+    rate_hz_average: float | None = None                # frames/s since sampling began (the session's)
     chips_missing: tuple[str, ...] = ()                 # kit chips not answering right now
 
 

@@ -13,7 +13,7 @@ from pi.calibrate import fit, run_calibration, save
 from pi.check import run_check
 from pi.cli import main
 from pi.emulator import build_bus
-from pi.kit import load_kit
+from pi.kit import DEFAULT_KIT_PATH, load_kit
 from pi.wizard import G, StillInsole, open_bus
 
 
@@ -71,7 +71,10 @@ def test_a_chip_of_the_wrong_type_is_named(kit):
 
 def test_check_command_exit_status(capsys):
     assert main(["check", "--source", "emulated", "--timeout", "3"]) == 0
-    assert "the kit is wired as configured" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    # the next step names the body mass: without it calibrate would take the kit file's
+    assert "the kit is wired as configured: next, `insole calibrate --mass KG --source emulated` (KG: your body mass)" \
+        in " ".join(out.split())
 
 
 def test_calibration_finds_the_real_response_and_writes_the_kit(kit, tmp_path):
@@ -131,3 +134,14 @@ def test_fit_shares_one_slope_per_foot(kit):
     stand = {"left": np.array([1.0, 0.2, 0.2, 1.0, 0, 0, 0, 0]), "right": np.array([0, 0, 0, 0, 1.0, 0.2, 0.2, 1.0])}
     cals = fit(kit.layout, zero, stand, 70.0)
     assert len({cals[n]["n_per_siemens"] for n in ("L_heel", "L_mt1", "L_mt5")}) == 1
+
+
+def test_calibrate_says_where_the_body_mass_came_from(tmp_path, capsys):
+    kit_file = tmp_path / "kit.toml"
+    kit_file.write_text(DEFAULT_KIT_PATH.read_text())          # [subject] body_mass_kg = 70.0
+    assert main(["calibrate", "--source", "emulated", "--config", str(kit_file), "--hold", "0.5"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "body mass 70 kg (from kit.toml; --mass KG gives yours)" in out
+    assert main(["calibrate", "--source", "emulated", "--config", str(kit_file), "--hold", "0.5", "--mass", "82"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "body mass 82 kg," in out and "from kit.toml" not in out

@@ -95,6 +95,9 @@ def test_headless_run_logs_landings_and_a_session(tmp_path):
     assert r["strike_counts"]["rearfoot"] == r["landings"] >= 5
     meta = json.loads((folder / "session.json").read_text())
     assert meta["health"]["frames"] >= 550                      # 3 s at 200 frames/s
+    # the summary's frame rate is the session's: its frames over its 3 s
+    rate = float(p.stdout.split("frames/s (average)", 1)[1].split()[0].split("/")[0])
+    assert rate == pytest.approx(meta["health"]["frames"] / 3.0, rel=0.05)
 
 
 def test_replay_plays_a_session_through_the_pipeline(session, tmp_path):

@@ -24,7 +24,8 @@ def sensors(prefix: str):
             (f"{prefix}_mt5", 0.85, 0.66), (f"{prefix}_mt1", 0.25, 0.72))
 
 
-def make_snapshot(strike="forefoot", si=78.0, rate_achieved=399.2, notice=None, landing=True) -> Snapshot:
+def make_snapshot(strike="forefoot", si=78.0, rate_achieved=399.2, notice=None, landing=True,
+                  rate_average=397.4) -> Snapshot:
     left = FootView("left", sensors("L"), cop_path=((0.80, 0.70), (0.75, 0.60), (0.70, 0.50)),
                     last_strike=strike, last_strike_index=si, landings=206, forefoot_pct_last20=95.0,
                     forefoot_pct_session=94.7, cadence_spm=171.2, contact_ms=231.0)
@@ -35,7 +36,8 @@ def make_snapshot(strike="forefoot", si=78.0, rate_achieved=399.2, notice=None, 
                    for i, s in enumerate(["forefoot", "midfoot", "rearfoot", "forefoot"]))
     return Snapshot(source="sim", session_dir="sessions/run-042", elapsed_s=201.4,
                     health=Health(frames=80000, late_frames=3, skipped_frames=1, bus_errors=0,
-                                  rate_hz_nominal=400.0, rate_hz_achieved=rate_achieved),
+                                  rate_hz_nominal=400.0, rate_hz_achieved=rate_achieved,
+                                  rate_hz_average=rate_average),
                     feet=(left, right),
                     last_landing=LandingView("left", strike, si, 200.9, 411) if landing else None,
                     landings=411, forefoot_pct_last20=90.0, forefoot_pct_session=91.5,
@@ -203,7 +205,7 @@ def test_summary_with_report_figures():
     assert figures(text, "strike index median") == ["79.0", "—", "78.1"]
     assert "sessions/run-042" in text and "03:21" in line_with(text, "summary")
     assert figures(text, "late / skipped frames") == ["3", "/", "1"]
-    assert figures(text, "frames/s", 1) == ["399.2/400"]
+    assert figures(text, "frames/s (average)", 1) == ["397.4/400"]
 
 
 def test_summary_from_snapshot_only():
@@ -214,8 +216,16 @@ def test_summary_from_snapshot_only():
     assert figures(text, "cadence spm") == ["171.2", "168.8", "170.0"]
     bare = screen(summary_renderable(None))                      # no snapshot: still a table
     assert "insole session summary" in bare and figures(bare, "landings", 1) == ["—"]
-    low = screen(summary_renderable(make_snapshot(rate_achieved=300.0)), width=120)
-    assert figures(low, "frames/s", 2) == ["300.0/400", "LOW"]
+    low = screen(summary_renderable(make_snapshot(rate_average=300.0)), width=120)
+    assert figures(low, "frames/s (average)", 2) == ["300.0/400", "LOW"]
+
+
+def test_summary_shows_the_sessions_average_rate_not_the_last_seconds():
+    # the live figure is the last ~2 s; a session that lost frames earlier averaged less
+    snap = make_snapshot(rate_achieved=399.0, rate_average=350.0)
+    text = screen(summary_renderable(snap), width=120)
+    assert figures(text, "frames/s (average)", 2) == ["350.0/400", "LOW"]
+    assert "399.0" not in text
 
 
 # ------------------------------------------------------------------------- live thread ---
@@ -288,3 +298,29 @@ def test_a_chip_that_stopped_answering_is_shown():
     text = screen(render(snap))
     assert "CHIP RIGHT NOT ANSWERING" in line_with(text, "sampling")
     assert "NOT ANSWERING" not in screen(render(make_snapshot()))
+
+
+# ------------------------------------------------------------------- the sampler's rates ---
+def test_sampler_average_counts_a_stall_the_recent_rate_has_forgotten():
+    import queue
+
+    import numpy as np
+
+    from pi.sampler import Sampler
+
+    class Stalling:                     # 100 frames/s, but the first read takes 1 s
+        rate_hz, stalled = 100.0, False
+
+        def read(self, n):
+            if not self.stalled:
+                self.stalled = True
+                time.sleep(1.0)
+            return np.zeros(n), np.zeros((n, 2))
+
+    sampler = Sampler(Stalling(), queue.SimpleQueue(), duration_s=3.0)
+    assert sampler.average_hz() is None                       # not started
+    sampler.start()
+    sampler.join(10)
+    assert sampler.ended.is_set() and 150 <= sampler.frames <= 205
+    assert abs(sampler.average_hz() - sampler.frames / 3.0) < 3             # its frames over its 3 s
+    assert sampler.average_hz() < 70 < sampler.achieved_hz()                # the last 2 s ran at ~100

@@ -142,6 +142,9 @@ def test_outline_is_one_foot_long_and_fits_the_printable_page(size):
             cuts.append(heel_y - float(cut.split()[2]))
             end = min(ys) if k == 0 else max(ys)          # page 1 has the toe, page 2 the heel
             assert MARGIN_MM <= end <= PAGE_H_MM - MARGIN_MM
+            # each page says what to do with it at the cut
+            said = " ".join(t for t, _, y in texts(page) if abs(y - float(cut.split()[2])) < 6)
+            assert ("keep the toe part" if k == 0 else "page 1's cut edge on this line") in said
     if cuts:
         assert cuts[0] == pytest.approx(cuts[1], abs=0.02) and cuts[0] == pytest.approx(0.5 * length, abs=0.02)
 
@@ -233,3 +236,23 @@ def test_bad_sizes_are_one_line_errors(sizes, tmp_path, capsys):
 
 def test_sizes_parse():
     assert parse_sizes("36-38,42") == [36, 37, 38, 42]
+
+
+def test_your_own_kit_is_drawn_into_drawings_not_over_the_committed_ones(tmp_path, monkeypatch, capsys):
+    import pi.drawings
+    import pi.kit
+    hardware = tmp_path / "hardware"                  # stands in for the checkout's hardware/
+    monkeypatch.setattr(pi.drawings, "DEFAULT_OUT", hardware)
+    own = tmp_path / "kit.toml"                       # the user's hardware/kit.toml (insole calibrate writes it)
+    own.write_text(DEFAULT_KIT_PATH.read_text())
+    monkeypatch.setattr(pi.kit, "USER_KIT_PATH", own)
+    monkeypatch.chdir(tmp_path)
+    assert main(["drawings", "--sizes", "42"]) == 0
+    out = capsys.readouterr().out
+    assert "drew kit.toml into drawings" in out and "not hardware/" in out
+    assert (tmp_path / "drawings/wiring.md").is_file() and (tmp_path / "drawings/templates/insole-EU42-left.svg").is_file()
+    assert not hardware.exists()
+    # the template still draws into hardware/ (how the committed drawings are made)
+    assert main(["drawings", "--config", str(DEFAULT_KIT_PATH), "--sizes", "42"]) == 0
+    assert f"drew kit-default.toml into {hardware}" in capsys.readouterr().out
+    assert (hardware / "wiring.md").is_file()

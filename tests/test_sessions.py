@@ -160,9 +160,20 @@ def test_the_default_folder_is_where_insole_run_saves(data, tmp_path):
     copy(data, "c-heel", tmp_path / "sessions")
     p = subprocess.run([INSOLE, "sessions"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and p.stdout.startswith("1 session in sessions:")
-    from pi.cli import build_parser
-    parser = build_parser()
-    assert parser.parse_args(["sessions"]).dir == parser.parse_args(["run"]).out == "sessions"
+    from pi.cli import DEFAULT_OUT, build_parser
+    assert build_parser().parse_args(["run"]).out == DEFAULT_OUT == "sessions"
+
+
+def test_no_sessions_folder_yet_is_not_an_error(tmp_path):
+    # a fresh clone: `insole sessions` before the first `insole run`
+    p = subprocess.run([INSOLE, "sessions"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (p.returncode, p.stderr) == (0, "")
+    assert p.stdout == "no sessions yet under ./sessions (insole run saves them there)\n"
+    p = subprocess.run([INSOLE, "sessions", "--json"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (p.returncode, json.loads(p.stdout)) == (0, [])
+    # a folder the user names that does not exist stays an error (a typo is not "no sessions")
+    p = subprocess.run([INSOLE, "sessions", "sesions"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (p.returncode, p.stderr) == (1, "insole: error: no such folder: sesions\n")
 
 
 def test_a_session_folder_itself_lists_that_session(data, capsys):

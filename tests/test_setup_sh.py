@@ -1,6 +1,6 @@
 """setup.sh's Raspberry Pi steps, run against a pretend system: a temporary root (INSOLE_ROOT) with
 a config.txt shaped like Raspberry Pi OS Bookworm's, a Pi model string, /etc/group, and fake
-raspi-config, usermod, systemctl, sudo and id on PATH that log their arguments and change the
+raspi-config, apt-get, usermod, systemctl, sudo and id on PATH that log their arguments and change the
 pretend root the way the real ones change the real one. The pip part is skipped (INSOLE_SKIP_PIP)."""
 
 import json
@@ -97,6 +97,12 @@ FAKES = {
             active.touch()
         else:
             assert args == ["daemon-reload"], args
+    ''',
+    "apt-get": r'''
+        assert args == ["install", "-y", "-q", "i2c-tools"], args
+        (root / "usr/sbin").mkdir(parents=True, exist_ok=True)
+        (root / "usr/sbin/i2cdetect").write_text("#!/bin/sh\n")
+        (root / "usr/sbin/i2cdetect").chmod(0o755)
     ''',
     "sudo": r'''
         os.execvp(args[0], args)
@@ -204,7 +210,7 @@ def test_first_run_on_a_pi_makes_exactly_the_expected_edits(tmp_path):
     backups = [k for k in after if k.startswith("boot/firmware/config.txt.insole-bak-")]
     assert len(backups) == 1
     assert changed(before, after) == {
-        "boot/firmware/config.txt", backups[0], "etc/group", "etc/modules",
+        "boot/firmware/config.txt", backups[0], "etc/group", "etc/modules", "usr/sbin/i2cdetect",
         "sys/bus/i2c/devices/i2c-1/of_node/clock-frequency",              # raspi-config turned I2C on live
         "etc/systemd/system/insole.service", "etc/systemd/system/multi-user.target.wants/insole.service"}
     assert pi.text("boot/firmware/config.txt") == EXPECTED_CONFIG
@@ -214,14 +220,20 @@ def test_first_run_on_a_pi_makes_exactly_the_expected_edits(tmp_path):
     assert pi.text("etc/modules") == MODULES + "i2c-dev\n"
     assert pi.text("etc/systemd/system/insole.service") == unit_text("runner", data)
     assert data.is_dir()
-    assert pi.calls() == [["raspi-config", "nonint", "do_i2c", "0"],
+    assert pi.calls() == [["raspi-config", "nonint", "do_i2c", "0"], ["apt-get", "install", "-y", "-q", "i2c-tools"],
                           ["usermod", "-aG", "i2c", "runner"], ["usermod", "-aG", "gpio", "runner"],
                           ["systemctl", "daemon-reload"], ["systemctl", "enable", "insole.service"]]
     # each change is printed before it is made; the reboot the bus speed needs is asked for
     assert out.index("change: turn I2C on") < out.index("change: add dtparam=i2c_arm_baudrate=400000")
     assert "change: add runner to the group i2c" in out and "change: install the boot service" in out
-    assert out.strip().splitlines()[-1] == ("==> reboot needed (for the I2C bus speed (400000 Hz set, "
-                                            "100000 Hz running) to take effect): sudo reboot")
+    assert "change: install i2c-tools" in out
+    # the reboot comes first, then what to do after it: check and calibrate before logging
+    lines = out.strip().splitlines()
+    reboot = lines.index("==> reboot needed (for the I2C bus speed (400000 Hz set, 100000 Hz running) "
+                         "to take effect): sudo reboot")
+    assert lines[reboot + 1] == "==> Next (after the reboot):"
+    nxt = [line.split("#")[0].strip() for line in lines[reboot + 2:]]
+    assert nxt.index("insole check") < nxt.index("insole calibrate --mass KG") < nxt.index("insole run")
     assert "it starts with the reboot" in out
 
 
@@ -234,7 +246,8 @@ def test_a_second_run_changes_nothing(tmp_path):
     out = ok(pi.run("--yes", "--service", "--data", str(data)))
     assert pi.files() == before
     assert len(pi.calls()) == first_calls
-    for already in ("I2C: on already", "I2C bus speed: 400 kHz already", "group i2c: runner is in it already",
+    for already in ("I2C: on already", "I2C bus speed: 400 kHz already", "i2c-tools: installed already",
+                    "group i2c: runner is in it already",
                     "group gpio: runner is in it already", "boot service: installed already",
                     "enabled at boot already"):
         assert already in out
@@ -256,7 +269,7 @@ def test_no_system_changes_nothing_and_says_what_it_would_do(tmp_path):
     assert pi.files() == before
     assert pi.calls() == [] and all(c[1].startswith("is-") for c in pi.calls(mutating_only=False))   # questions only
     assert not (tmp_path / "data").exists()
-    for would in ("would: turn I2C on", "would: add dtparam=i2c_arm_baudrate=400000",
+    for would in ("would: turn I2C on", "would: add dtparam=i2c_arm_baudrate=400000", "would: install i2c-tools",
                   "would: add runner to the group i2c", "would: add runner to the group gpio",
                   "would: install the boot service", "would: start the service at every boot"):
         assert would in out
@@ -270,6 +283,7 @@ def test_not_a_pi_skips_the_pi_steps_with_a_note(tmp_path):
     assert pc.files() == before and pc.calls(mutating_only=False) == []
     assert "not a Raspberry Pi: installing without the hardware libraries" in out
     assert "note: not a Raspberry Pi: the Pi set-up (I2C, groups, pin library, boot service) is skipped" in out
+    assert "==> Next:" in out and "insole check" not in out and "insole calibrate" not in out   # no kit here
 
 
 def test_pi5_gets_the_lgpio_pin_factory_for_logins_and_the_service(tmp_path):
@@ -284,6 +298,16 @@ def test_pi5_gets_the_lgpio_pin_factory_for_logins_and_the_service(tmp_path):
     before = pi.files()
     out = ok(pi.run("--yes", "--service", "--data", str(data)))
     assert pi.files() == before and "gpiozero pin library: lgpio already" in out
+
+
+def test_pi5_without_etc_environment_gets_one_and_says_so(tmp_path):
+    # a Pi 5 image may have no /etc/environment: setup.sh used to stop there, silently, status 2
+    pi = System(tmp_path, PI5)
+    (pi.root / "etc/environment").unlink()
+    out = ok(pi.run("--yes"))
+    assert pi.text("etc/environment") == "GPIOZERO_PIN_FACTORY=lgpio\n"
+    assert (pi.root / "etc/environment").stat().st_mode & 0o777 == 0o644      # readable, as the system's is
+    assert "change: add GPIOZERO_PIN_FACTORY=lgpio to" in out and "==> done." in out
 
 
 def test_pi4_gets_no_pin_factory(tmp_path):
@@ -311,7 +335,8 @@ def test_a_speed_already_set_is_changed_where_it_is(tmp_path, line, expected):
     (pi.root / "etc/modules").write_text(MODULES + "i2c-dev\n")          # I2C on already
     out = ok(pi.run("--yes"))
     assert pi.text("boot/firmware/config.txt") == config.replace(line, expected)
-    assert "change: set the I2C bus speed in" in out and pi.calls() == [["usermod", "-aG", "i2c", "runner"],
+    assert "change: set the I2C bus speed in" in out and pi.calls() == [["apt-get", "install", "-y", "-q", "i2c-tools"],
+                                                                          ["usermod", "-aG", "i2c", "runner"],
                                                                           ["usermod", "-aG", "gpio", "runner"]]
 
 
@@ -330,7 +355,7 @@ def test_400_khz_already_set_is_left_alone(tmp_path, line):
 def test_speed_line_goes_under_all_when_i2c_is_not_turned_on_in_the_file(tmp_path):
     # no raspi-config (another OS): I2C is left to the user, the speed still set, for every model
     config = "dtparam=audio=on\n[pi4]\narm_boost=1\n"
-    pi = System(tmp_path, PI4, config=config, fakes=("usermod", "sudo", "id", "systemctl"))
+    pi = System(tmp_path, PI4, config=config, fakes=("apt-get", "usermod", "sudo", "id", "systemctl"))
     out = ok(pi.run("--yes"))
     assert "raspi-config not found" in out
     assert pi.text("boot/firmware/config.txt") == config + "[all]\n" + SPEED_LINES

@@ -1,7 +1,9 @@
 """``insole drawings``: the kit's schematic, wiring table and placement templates, drawn from
 the kit configuration so they cannot disagree with it.
 
-Into ``OUT`` (default: the repository's ``hardware/``):
+Into ``OUT`` (default: the repository's ``hardware/`` for the template kit,
+``hardware/kit-default.toml``; ``./drawings`` for any other kit, so that your own kit's drawings
+never overwrite the committed ones):
 
 * ``schematic.svg``: :mod:`pi.drawings.schematic` (schemdraw);
 * ``wiring.md`` and ``wiring.csv``: :mod:`pi.drawings.wiring` (sensor → divider → chip input →
@@ -19,7 +21,8 @@ from pathlib import Path
 
 from analysis.errors import UsageError
 
-DEFAULT_OUT = Path(__file__).resolve().parents[2] / "hardware"
+DEFAULT_OUT = Path(__file__).resolve().parents[2] / "hardware"   # the template's drawings only
+OWN_KIT_OUT = Path("drawings")                                    # any other kit's, in the current folder
 SIZE_RANGE = (30, 50)
 
 
@@ -53,10 +56,11 @@ def parse_sizes(text: str) -> list[int]:
 
 
 def drawings_main(args) -> int:
-    from pi.kit import load_kit
+    from pi.kit import DEFAULT_KIT_PATH, load_kit
     kit = load_kit(args.config)
     sizes = parse_sizes(args.sizes) if args.sizes else None
-    out = Path(args.out) if args.out else DEFAULT_OUT
+    template = Path(kit.path).resolve() == DEFAULT_KIT_PATH.resolve()
+    out = Path(args.out) if args.out else DEFAULT_OUT if template else OWN_KIT_OUT
     try:
         written = generate(kit, out, sizes)
     except OSError as e:
@@ -65,4 +69,7 @@ def drawings_main(args) -> int:
     n_templates = sum(1 for p in written if p.parent.name == "templates")
     print(f"drew {kit.path.name} into {out}: schematic.svg, wiring.md, wiring.csv and "
           f"{n_templates} placement templates in templates/ (print them at 100 %)")
+    if not args.out and not template:
+        print(f"  (into ./{OWN_KIT_OUT}, not hardware/: hardware/ keeps the drawings of the template "
+              f"{DEFAULT_KIT_PATH.name}; --out DIR chooses the folder)")
     return 0

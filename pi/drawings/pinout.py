@@ -2,7 +2,7 @@
 
 The 40-pin header (J8) is the same on every Pi since the B+ (Zero, 3, 4, 5): the pin map is
 taken from gpiozero's own board data rather than typed in again. Pins are *physical* header
-numbers (1-40, pin 1 is the square pad by the corner); GPIOs are BCM numbers, as in the kit file.
+numbers (1-40, pin 1 is the corner pin nearest the SD card slot); GPIOs are BCM numbers, as in the kit file.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 One file per shoe size and foot, on A4 portrait. The SVG's width and height are in millimetres
 and one drawing unit is one millimetre, so printing at 100 % ("actual size") gives the real
 size; a 50 mm scale bar on every page checks it. A foot longer than an A4 page allows is split
-over two pages that overlap; a cut line shows where to join them.
+over two pages that overlap: page 1 for the toe end, page 2 for the heel end (which holds every
+sensor of the default kit); page 1 is cut along the dashed line at half the foot length and its
+toe part laid on page 2, the cut edge on page 2's dashed line.
 
 The foot is seen from above (from the side the foot stands on), toes at the top. Positions come
 from the kit (``analysis/layout.py``): ``y`` from the back of the heel to the tip of the longest
@@ -187,8 +189,11 @@ def template_pages(kit, foot: str, eu_size: int) -> list[str]:
             cut_y = f.page(0.5, 0.5)[1]
             body.append(f'<path id="cut-line" d="M {MARGIN_MM} {cut_y:.2f} H {PAGE_W_MM - MARGIN_MM}" '
                         f'stroke="black" stroke-width="0.3" stroke-dasharray="3 2"/>')
-            body.append(_text(MARGIN_MM, cut_y - 1.5, "cut page 1 along this line,", 2.6))
-            body.append(_text(MARGIN_MM, cut_y + 3.5, "lay it on page 2, outlines matching", 2.6))
+            # short lines: they must end left of the outline (~55 mm in at the cut)
+            above, below = (("cut here; keep the toe part", "its edge on page 2's line") if k == 0 else
+                            ("page 1's cut edge on this line,", "outlines matching; tape"))
+            body.append(_text(MARGIN_MM, cut_y - 1.5, above, 2.6))
+            body.append(_text(MARGIN_MM, cut_y + 3.5, below, 2.6))
         ty = PAGE_H_MM - MARGIN_MM - 4.2 * (len(title) - 1)
         body += [_text(MARGIN_MM, ty + 4.2 * i, line, 4.2 if i == 0 else 3, weight="bold" if i == 0 else "normal")
                  for i, line in enumerate(title)]
