@@ -4,8 +4,9 @@
 The measures are per landing (per stride for cadence): forefoot % (the share of forefoot
 landings); the means of strike index, loading rate and COP travel (how far the centre of
 pressure moves along the foot during contact: positive heel → toe, as in forward running;
-negative toe → heel, as backward running makes it); the medians of contact time, flight time
-and cadence. Means where a run mixes strike patterns: those measures then have one cluster per
+negative toe → heel, as backward running makes it); the medians of contact time and flight
+time; and cadence as the report works it out (each foot's 120 / median stride time, averaged
+over the feet; each foot's strides resampled on their own). Means where a run mixes strike patterns: those measures then have one cluster per
 pattern, and a median jumps between the clusters (a mixed run's median loading rate can be a
 forefoot landing's, hiding its heel strikes), while the mean moves with the mix.
 
@@ -25,6 +26,7 @@ from typing import Callable
 import numpy as np
 
 from .load import LoadedSession
+from .summary import stride_times
 
 RESAMPLES = 2000
 CI_LEVEL = 0.95
@@ -32,12 +34,20 @@ CI_LEVEL = 0.95
 
 @dataclass(frozen=True)
 class Measure:
+    """One measure: ``values`` per landing (or stride), in time order, in one group or in one
+    group per foot (a list); ``stat`` of a group along the last axis; with several groups the
+    measure is the mean of the groups' (cadence: the mean of the feet's, as in the summary)."""
+
     key: str
     label: str
     unit: str
-    values: Callable[[LoadedSession], np.ndarray]    # per landing (or stride), in time order
-    stat: Callable[[np.ndarray], np.ndarray]          # along the last axis
+    values: Callable[[LoadedSession], np.ndarray | list[np.ndarray]]
+    stat: Callable[[np.ndarray], np.ndarray]
     digits: int = 1
+
+    def groups(self, s: LoadedSession) -> list[np.ndarray]:
+        v = self.values(s)
+        return [g for g in (v if isinstance(v, list) else [v]) if len(g)]
 
 
 def _per_landing(field: str) -> Callable[[LoadedSession], np.ndarray]:
@@ -56,13 +66,18 @@ def _cop_travel(s: LoadedSession) -> np.ndarray:
     return v
 
 
-def cadence_per_stride(s: LoadedSession) -> np.ndarray:
-    """Steps/min of every stride (120 / stride time), both feet, in time order."""
-    points = [s.cadence_points(f) for f in s.feet]
-    if not points:
-        return np.zeros(0)
-    t, v = np.concatenate([p[0] for p in points]), np.concatenate([p[1] for p in points])
-    return v[np.argsort(t, kind="stable")]
+def strides_per_foot(s: LoadedSession) -> list[np.ndarray]:
+    """Each instrumented foot's stride times (s), in time order, strides across a gap or a pause
+    left out: cadence is worked out from them as the summary does (analysis.summary)."""
+    out = []
+    for foot in s.feet:
+        on = np.sort([l.t_on_s for l in s.landings if l.foot == foot])
+        out.append(stride_times(on, s.breaks_s) if on.size >= 2 else np.zeros(0))
+    return out
+
+
+def _cadence(strides: np.ndarray) -> np.ndarray:
+    return 120.0 / np.median(strides, axis=-1)
 
 
 def _median(a: np.ndarray) -> np.ndarray:
@@ -78,7 +93,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("strike_index", "strike index, mean", "", _per_landing("strike_index"), _mean),
     Measure("contact_ms", "contact time, median", "ms", _per_landing("contact_ms"), _median, 0),
     Measure("flight_ms", "flight time, median", "ms", _per_landing("flight_ms"), _median, 0),
-    Measure("cadence_spm", "cadence, median", "steps/min", cadence_per_stride, _median),
+    Measure("cadence_spm", "cadence", "steps/min", strides_per_foot, _cadence),
     Measure("loading_rate_bw_s", "loading rate, mean", "BW/s", _per_landing("loading_rate_bw_s"), _mean),
     Measure("cop_travel_pct", "COP travel heel→toe, mean", "% of foot", _cop_travel, _mean),
 )
@@ -138,19 +153,27 @@ def _boot_stat(values: np.ndarray, stat, resamples: int, rng) -> np.ndarray:
     return out
 
 
+def _point(m: Measure, groups: list[np.ndarray]) -> float | None:
+    return float(np.mean([m.stat(g) for g in groups])) if groups else None
+
+
+def _boot(m: Measure, groups: list[np.ndarray], resamples: int, rng) -> np.ndarray:
+    """Bootstrap draws of the measure: each group resampled on its own, then averaged."""
+    return np.mean([_boot_stat(g, m.stat, resamples, rng) for g in groups], axis=0)
+
+
 def compare(a: LoadedSession, b: LoadedSession, resamples: int = RESAMPLES, seed: int = 0) -> list[Row]:
     """Every measure of :data:`MEASURES` for ``a`` and ``b``, with B − A and its interval."""
     rng = np.random.default_rng(seed)
     rows = []
     tail = (1 - CI_LEVEL) / 2 * 100
     for m in MEASURES:
-        va, vb = m.values(a), m.values(b)
-        row = Row(m, float(m.stat(va)) if len(va) else None, float(m.stat(vb)) if len(vb) else None,
-                  len(va), len(vb))
+        ga, gb = m.groups(a), m.groups(b)
+        row = Row(m, _point(m, ga), _point(m, gb), sum(map(len, ga)), sum(map(len, gb)))
         if row.a is not None and row.b is not None:
             row.diff = row.b - row.a
-            if len(va) >= MIN_VALUES and len(vb) >= MIN_VALUES:
-                d = _boot_stat(vb, m.stat, resamples, rng) - _boot_stat(va, m.stat, resamples, rng)
+            if all(len(g) >= MIN_VALUES for g in ga + gb):
+                d = _boot(m, gb, resamples, rng) - _boot(m, ga, resamples, rng)
                 row.lo, row.hi = (float(x) for x in np.percentile(d, [tail, 100 - tail]))
         rows.append(row)
     return rows

@@ -48,6 +48,8 @@ def test_a_difference_that_rounds_to_nothing_has_no_sign():
 
 def test_cadence_as_the_simulator_set_it(runs):
     r = _rows(runs["fw"], runs["fast"])
+    # the same figure as the report's (each foot's 120 / median stride, averaged over the feet)
+    assert r["cadence_spm"].b == pytest.approx(load_session(runs["fast"]).summary["cadence_spm"], abs=0.06)
     assert r["cadence_spm"].diff == pytest.approx(15, abs=2) and r["cadence_spm"].differs
     assert r["cadence_spm"].lo > 10
 
