@@ -21,6 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from . import __version__
 from .errors import SessionError
 from .load import LoadedSession
@@ -61,8 +63,10 @@ def _fmt(v, unit="", digits=1) -> str:
     return f"{v}{unit}"
 
 
-def summary_rows(blocks: list[tuple[str, dict]]) -> list[tuple[str, list[str]]]:
-    """The report's summary table: (row label, [cell per block]) for contract-3 blocks."""
+def summary_rows(blocks: list[tuple[str, dict]], landings: list[list] | None = None) -> list[tuple[str, list[str]]]:
+    """The report's summary table: (row label, [cell per block]) for contract-3 blocks; with
+    ``landings`` (each block's Landing list) also the peak force and the loading rate, which
+    contract 3 does not carry."""
     rows = [("landings", [str(b["landings"]) for _, b in blocks])]
     for k in STRIKES:
         rows.append((STRIKE_LABEL[k], [f"{b['strike_counts'][k]}" + (
@@ -72,7 +76,22 @@ def summary_rows(blocks: list[tuple[str, dict]]) -> list[tuple[str, list[str]]]:
              ("cadence, steps/min", [_fmt(b["cadence_spm"]) for _, b in blocks]),
              ("contact time, median", [_fmt(b["contact_ms_median"], " ms", 0) for _, b in blocks]),
              ("flight time, median", [_fmt(b["flight_ms_median"], " ms", 0) for _, b in blocks])]
+    if landings is not None:
+        rows += [("peak force, median", [_peak(ls) for ls in landings]),
+                 ("loading rate, mean", [_stat([l.loading_rate_bw_s for l in ls], np.mean, " BW/s") for ls in landings])]
     return rows
+
+
+def _stat(values, fn, unit: str, digits: int = 1) -> str:
+    v = [x for x in values if x is not None and np.isfinite(x)]
+    return _fmt(float(fn(v)), unit, digits) if v else "–"
+
+
+def _peak(landings: list) -> str:
+    """Median peak force in body weights, or in newtons when the body mass is unknown."""
+    if landings and all(l.peak_force_bw is not None for l in landings):
+        return _stat([l.peak_force_bw for l in landings], np.median, " BW", 2)
+    return _stat([l.peak_force_n for l in landings], np.median, " N", 0)
 
 
 def _table(head: list[str], rows: list[tuple[str, list[str]]]) -> str:
@@ -80,6 +99,10 @@ def _table(head: list[str], rows: list[tuple[str, list[str]]]) -> str:
     body = "".join("<tr><th>" + html.escape(label) + "</th>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
                    + "</tr>" for label, cells in rows)
     return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _of(s: LoadedSession, foot: str) -> list:
+    return [l for l in s.landings if l.foot == foot]
 
 
 def write_landings_csv(s: LoadedSession, path: Path) -> None:
@@ -154,12 +177,13 @@ def render_html(s: LoadedSession, figures: list[tuple[str, str, bytes]]) -> str:
     blocks = [("all", s.summary)] + [(f"{f} foot", s.summary["feet"][f]) for f in s.feet]
     parts = [f"<h1>{html.escape(title)}</h1>",
              "<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts) + "</dl>",
-             "<h2>Summary</h2>", _table([""] + [b for b, _ in blocks], summary_rows(blocks))]
+             "<h2>Summary</h2>", _table([""] + [b for b, _ in blocks],
+                                        summary_rows(blocks, [s.landings] + [_of(s, f) for f in s.feet]))]
     segs = s.segments() if len(s.segment_bounds()) > 1 else []
     if segs:
         parts += ["<h2>Between markers</h2>",
                   _table([""] + [f"{g.label} ({g.t_s[0] / 60:.1f}–{g.t_s[-1] / 60:.1f} min)" for g in segs],
-                         summary_rows([(g.label, g.summary) for g in segs]))]
+                         summary_rows([(g.label, g.summary) for g in segs], [g.landings for g in segs]))]
     notes = list(s.notes)
     if "ended_at" not in meta and src.get("kind") != "import":
         notes.append("this session did not end cleanly (power cut or killed); it is analysed up to its last saved frame")

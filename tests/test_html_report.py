@@ -60,6 +60,16 @@ def test_summary_and_landings_agree_with_report_json(made, capsys):
     assert sum(r["strike"] == "forefoot" for r in back) / len(back) > 0.95
 
 
+def test_peak_force_and_loading_rate_are_in_the_summary(made, capsys):
+    session, out = made
+    page = (out / "report.html").read_text()
+    assert "peak force, median" in page and "loading rate, mean" in page
+    assert main(["report", str(session)]) == 0
+    text = capsys.readouterr().out
+    peak = float(text.split("peak force, median")[1].split("BW")[0].strip(" │"))
+    assert 2.2 < peak < 2.9                      # the simulator's 2.2-2.8 body weights
+
+
 def test_the_markers_segments_are_tabled(made):
     _, out = made
     page = (out / "report.html").read_text()
