@@ -27,38 +27,35 @@ from typing import Any
 import numpy as np
 
 from .calibration import Calibrator
-from .contacts import ContactParams
 from .errors import SessionError, UsageError
 from .features import GaitParams, Landing
 from .gait import analyse_forces, gap_starts
 from .layout import Layout
 from .session import Session, read_rows, read_session
-from .strike import StrikeParams
 from .summary import stride_times, summarise
 
 
 def gait_params(base: GaitParams | None = None, **overrides: Any) -> GaitParams:
     """``base`` (default parameters if None) with fields replaced by name, wherever they live
-    (``on_floor_n`` is in ``ContactParams``, ``snap_band_from`` in ``StrikeParams`` …)."""
+    (``on_floor_n`` is in ``ContactParams``, ``snap_band_from`` in ``StrikeParams`` …). Values
+    are numbers of 0 or more; counts (``remember``, ``baseline_min_frames``) whole numbers."""
     p = base or GaitParams()
-    contact, strike, top = {}, {}, {}
-    names = {"contact": {f.name for f in dataclasses.fields(ContactParams)},
-             "strike": {f.name for f in dataclasses.fields(StrikeParams)},
-             "top": {f.name for f in dataclasses.fields(GaitParams)} - {"contact", "strike"}}
+    parts = {"contact": p.contact, "strike": p.strike, "top": p}
+    where = {f.name: owner for owner, obj in parts.items() for f in dataclasses.fields(obj)
+             if f.name not in ("contact", "strike")}
+    changes: dict[str, dict] = {owner: {} for owner in parts}
     for k, v in overrides.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise UsageError(f"detection parameter {k}: expected a number, got {v!r}")
-        if k in names["contact"]:
-            contact[k] = v
-        elif k in names["strike"]:
-            strike[k] = v
-        elif k in names["top"]:
-            top[k] = v
-        else:
-            known = sorted(names["contact"] | names["strike"] | names["top"])
-            raise UsageError(f"unknown detection parameter {k!r}; known: {', '.join(known)}")
-    return dataclasses.replace(p, contact=dataclasses.replace(p.contact, **contact),
-                               strike=dataclasses.replace(p.strike, **strike), **top)
+        if k not in where:
+            raise UsageError(f"unknown detection parameter {k!r}; known: {', '.join(sorted(where))}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
+            raise UsageError(f"detection parameter {k}: expected a number (0 or more), got {v!r}")
+        if isinstance(getattr(parts[where[k]], k), int):
+            if v != int(v):               # a count (frames, contacts): whole numbers only
+                raise UsageError(f"detection parameter {k}: expected a whole number, got {v!r}")
+            v = int(v)
+        changes[where[k]][k] = v
+    return dataclasses.replace(p, contact=dataclasses.replace(p.contact, **changes["contact"]),
+                               strike=dataclasses.replace(p.strike, **changes["strike"]), **changes["top"])
 
 
 @dataclass
@@ -267,15 +264,30 @@ def split_spec(spec: str) -> tuple[Path, str | None]:
     return Path(folder), seg
 
 
-def load_part(spec: str, cache: dict | None = None) -> tuple[LoadedSession, str]:
+def parse_settings(items) -> dict[str, float]:
+    """``NAME=VALUE`` strings (the command line's ``--set``) → detection overrides (numbers)."""
+    out = {}
+    for item in items or ():
+        name, eq, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise UsageError(f"--set {item!r}: expected NAME=NUMBER, e.g. on_floor_n=30") from None
+        if not eq or not name.strip():
+            raise UsageError(f"--set {item!r}: expected NAME=NUMBER, e.g. on_floor_n=30")
+    gait_params(**out)                   # unknown names are refused here, before any loading
+    return out
+
+
+def load_part(spec: str, cache: dict | None = None, **overrides: Any) -> tuple[LoadedSession, str]:
     """A session (``FOLDER``) or one part of it between markers (``FOLDER:LABEL`` or
     ``FOLDER:NUMBER``), and its name for display; ``cache`` (folder → LoadedSession) lets two
-    parts of one session be loaded once."""
+    parts of one session be loaded once; ``overrides`` as for :func:`load_session`."""
     folder, seg = split_spec(spec)
     cache = {} if cache is None else cache
     key = folder.resolve() if folder.exists() else folder
     if key not in cache:
-        cache[key] = load_session(folder)
+        cache[key] = load_session(folder, **overrides)
     s = cache[key]
     if seg is None:
         return s, folder.name

@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("dir", metavar="DIR", help="the session folder, or DIR:SEGMENT for one part of it between "
                      "markers (its label, or its number: 0 is the part before the first marker)")
     rep.add_argument("--json", action="store_true", help="print the summary as JSON (format in the README)")
+    rep.add_argument("--set", metavar="NAME=VALUE", action="append",
+                     help="change a detection parameter (repeatable), e.g. --set on_floor_n=30; the names are "
+                          "those of analysis.load_session")
     rep.add_argument("--out", metavar="DIR", help="also write the HTML report, its plots (PNG), landings.csv and summary.json into this folder")
 
     ck = sub.add_parser("check", help="is the kit wired as configured? finds the chips, then asks you to "
@@ -142,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "marker (its label, or its number: 0 is the part before the first marker)")
     cmp_.add_argument("b", metavar="B", help="the same, for the other side")
     cmp_.add_argument("--out", metavar="DIR", help="also write compare.html, its plots (PNG) and compare.json here")
+    cmp_.add_argument("--set", metavar="NAME=VALUE", action="append",
+                      help="change a detection parameter for both sides (repeatable), e.g. --set min_contact_ms=60")
     cmp_.add_argument("--resamples", metavar="N", type=_number(int, 100, 100000), default=2000,
                       help="bootstrap resamples for the intervals, 100-100000 (default 2000)")
 

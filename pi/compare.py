@@ -9,7 +9,7 @@ also writes the page of :mod:`analysis.compare_report`.
 from __future__ import annotations
 
 from analysis.compare import compare, signed
-from analysis.load import load_part
+from analysis.load import load_part, parse_settings
 
 
 def compare_main(args) -> int:
@@ -17,8 +17,9 @@ def compare_main(args) -> int:
     from rich.table import Table
 
     cache: dict = {}
-    a, name_a = load_part(args.a, cache)
-    b, name_b = load_part(args.b, cache)
+    overrides = parse_settings(getattr(args, "set", None))
+    a, name_a = load_part(args.a, cache, **overrides)
+    b, name_b = load_part(args.b, cache, **overrides)
     if name_a == name_b:
         name_a, name_b = f"{name_a} (A)", f"{name_b} (B)"
     console = Console()

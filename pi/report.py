@@ -12,18 +12,18 @@ import sys
 
 from analysis.html_report import summary_rows
 from analysis.plots import clock
-from analysis.load import LoadedSession, load_part
+from analysis.load import LoadedSession, load_part, parse_settings
 
 
-def report(session_dir) -> tuple[dict, LoadedSession]:
+def report(session_dir, **overrides) -> tuple[dict, LoadedSession]:
     """(contract-3 summary, the LoadedSession) of a session folder (or ``FOLDER:SEGMENT``, one
-    part of it between markers), re-analysed from its samples."""
-    s, _ = load_part(str(session_dir))
+    part of it between markers), re-analysed from its samples (detection ``overrides`` by name)."""
+    s, _ = load_part(str(session_dir), **overrides)
     return s.summary, s
 
 
 def report_main(args) -> int:
-    summary, s = report(args.dir)
+    summary, s = report(args.dir, **parse_settings(getattr(args, "set", None)))
     if args.out:
         from analysis.html_report import write_report
         from rich.console import Console

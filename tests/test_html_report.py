@@ -126,3 +126,13 @@ def test_empty_or_damaged_samples_are_said(tmp_path, capsys):
     (nan / "samples.csv").write_text("".join(lines))
     assert main(["report", str(nan)]) == 0
     assert "note: 2 frames with empty or non-numeric values, read as no load" in " ".join(capsys.readouterr().out.split())
+
+
+def test_detection_can_be_changed_from_the_command_line(made, capsys):
+    session, _ = made
+    assert main(["report", str(session), "--json", "--set", "min_contact_ms=400"]) == 0
+    assert json.loads(capsys.readouterr().out)["landings"] == 0       # contacts are ~250 ms
+    assert main(["report", str(session), "--set", "remember=2.5"]) == 2
+    assert "remember: expected a whole number, got 2.5" in capsys.readouterr().err
+    assert main(["compare", str(session), str(session), "--set", "on_floor"]) == 2
+    assert "--set 'on_floor': expected NAME=NUMBER" in capsys.readouterr().err

@@ -48,7 +48,7 @@ def test_detection_parameters_can_be_overridden_by_name(sessions):
     assert load_session(sessions["fw"], min_contact_ms=400).landings == []   # contacts are ~250 ms
     with pytest.raises(UsageError, match="unknown detection parameter 'on_floor'"):
         load_session(sessions["fw"], on_floor=30)
-    with pytest.raises(UsageError, match="detection parameter on_floor_n: expected a number, got '30'"):
+    with pytest.raises(UsageError, match=r"detection parameter on_floor_n: expected a number \(0 or more\), got '30'"):
         load_session(sessions["fw"], on_floor_n="30")
 
 
