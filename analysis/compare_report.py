@@ -85,7 +85,8 @@ def fig_cop(a: LoadedSession, b: LoadedSession, name_a: str, name_b: str):
                         markevery=[0], ms=8, mec="black", label=f"{side} {STRIKE_LABEL[strike]} (n={len(paths)})")
                 arrow(ax, x, y, STRIKE_COLOUR[strike])
         ax.set_title(f"{foot} foot", fontsize=10, fontweight="bold")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=7.5, frameon=False)
+        if ax.get_legend_handles_labels()[0]:          # a foot neither side has landings on: no key
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=7.5, frameon=False)
     fig.suptitle(f"Mean centre-of-pressure path per class: A ({name_a}) solid, B ({name_b}) dashed\n"
                  "(symbol: initial contact; arrow: direction of travel)", fontsize=9.5)
     fig.tight_layout()
@@ -111,7 +112,8 @@ def fig_strike_index(a: LoadedSession, b: LoadedSession, name_a: str, name_b: st
     ax.set_xlabel("strike index (% of foot length from the heel)")
     ax.set_ylabel("% of landings")
     shade_heel_lag_band(ax, horizontal=False)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
     _style(ax, "Strike index")
     fig.tight_layout()
     return fig
