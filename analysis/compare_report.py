@@ -125,7 +125,8 @@ def rows_json(rows: list[Row]) -> list[dict]:
              "ci_excludes_zero": r.differs} for r in rows]
 
 
-def write_compare(a: LoadedSession, b: LoadedSession, rows: list[Row], name_a: str, name_b: str, out) -> Path:
+def write_compare(a: LoadedSession, b: LoadedSession, rows: list[Row], name_a: str, name_b: str, out,
+                  resamples: int = RESAMPLES) -> Path:
     """Write ``compare.html``, its PNGs and ``compare.json`` into the folder ``out``."""
     out = output_folder(out, "the comparison")
     figs = [("compare_differences", "Differences", fig_differences(rows, name_a, name_b)),
@@ -138,14 +139,14 @@ def write_compare(a: LoadedSession, b: LoadedSession, rows: list[Row], name_a: s
         images.append((stem, caption, png))
     doc = {"a": {"name": name_a, "path": str(a.path), "segment": a.label, "summary": a.summary},
            "b": {"name": name_b, "path": str(b.path), "segment": b.label, "summary": b.summary},
-           "resamples": RESAMPLES, "ci_level": CI_LEVEL, "measures": rows_json(rows)}
+           "resamples": resamples, "ci_level": CI_LEVEL, "measures": rows_json(rows)}
     (out / "compare.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     page = out / "compare.html"
-    page.write_text(_page(rows, name_a, name_b, images, a, b), encoding="utf-8")
+    page.write_text(_page(rows, name_a, name_b, images, a, b, resamples), encoding="utf-8")
     return page
 
 
-def _page(rows, name_a, name_b, images, a, b) -> str:
+def _page(rows, name_a, name_b, images, a, b, resamples: int) -> str:
     head = "<tr><th></th><th>A</th><th>B</th><th>B − A</th><th>95 % interval</th><th></th></tr>"
     body = []
     for r in rows:
@@ -170,7 +171,7 @@ h2 {{ font-size: 1.1em; border-bottom: 1px solid #ccc; margin-top: 1.5em; }} .sm
 </style></head><body>
 <h1>A: {html.escape(name_a)} ({la} landings) &nbsp;vs&nbsp; B: {html.escape(name_b)} ({lb} landings)</h1>
 <table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>
-<p class=small>Intervals: {CI_LEVEL:.0%} percentile intervals of B − A from {RESAMPLES} moving-block bootstrap
+<p class=small>Intervals: {CI_LEVEL:.0%} percentile intervals of B − A from {resamples} moving-block bootstrap
 resamples of each side (blocks of ~n<sup>1/3</sup> consecutive landings, at least {block_length(1)}, so a drift within
 a run widens them). "differs": the interval excludes zero.</p>
 {imgs}

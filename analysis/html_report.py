@@ -27,7 +27,7 @@ from . import __version__
 from .errors import SessionError
 from .load import LoadedSession
 from .plots import FIGURES, STRIKE_LABEL, save
-from .session import LANDING_COLUMNS
+from .session import LANDING_COLUMNS, csv_cell
 from .summary import STRIKES
 
 #: what each figure shows and how to read it (shown under the figure)
@@ -114,15 +114,7 @@ def write_landings_csv(s: LoadedSession, path: Path) -> None:
         for l in s.landings:
             row = l.csv_row()
             seg = next((b.label for b in bounds if b.t0_s <= l.t_on_s < b.t1_s), "")
-            w.writerow([_cell(row.get(c)) for c in LANDING_COLUMNS] + [seg])
-
-
-def _cell(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return f"{v:.6g}" if abs(v) < 1e6 else f"{v:.1f}"
-    return str(v)
+            w.writerow([csv_cell(row.get(c)) for c in LANDING_COLUMNS] + [seg])
 
 
 def output_folder(out, what: str) -> Path:

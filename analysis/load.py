@@ -19,6 +19,7 @@ Detection parameters can be overridden by name (any field of ``ContactParams``,
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,14 +32,17 @@ from .errors import SessionError, UsageError
 from .features import GaitParams, Landing
 from .gait import analyse_forces, gap_starts
 from .layout import Layout
-from .session import Session, read_rows, read_session
-from .summary import stride_times, summarise
+from .session import Session, markers_of, read_rows, read_session
+from .summary import flights_before, stride_keep, summarise
 
 
 def gait_params(base: GaitParams | None = None, **overrides: Any) -> GaitParams:
     """``base`` (default parameters if None) with fields replaced by name, wherever they live
     (``on_floor_n`` is in ``ContactParams``, ``snap_band_from`` in ``StrikeParams`` …). Values
     are numbers of 0 or more; counts (``remember``, ``baseline_min_frames``) whole numbers."""
+    if base is not None and not isinstance(base, GaitParams):
+        raise UsageError(f"params: expected an analysis.features.GaitParams, got {type(base).__name__} "
+                         f"(give single parameters by name instead, e.g. on_floor_n=30)")
     p = base or GaitParams()
     parts = {"contact": p.contact, "strike": p.strike, "top": p}
     where = {f.name: owner for owner, obj in parts.items() for f in dataclasses.fields(obj)
@@ -47,15 +51,32 @@ def gait_params(base: GaitParams | None = None, **overrides: Any) -> GaitParams:
     for k, v in overrides.items():
         if k not in where:
             raise UsageError(f"unknown detection parameter {k!r}; known: {', '.join(sorted(where))}")
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v) or v < 0:
             raise UsageError(f"detection parameter {k}: expected a number (0 or more), got {v!r}")
+        hi = _upper_bound(k, getattr(parts[where[k]], k))
+        if v > hi:
+            raise UsageError(f"detection parameter {k}: expected at most {hi:g}, got {v!r}")
         if isinstance(getattr(parts[where[k]], k), int):
             if v != int(v):               # a count (frames, contacts): whole numbers only
                 raise UsageError(f"detection parameter {k}: expected a whole number, got {v!r}")
             v = int(v)
+        else:
+            v = float(v)
         changes[where[k]][k] = v
     return dataclasses.replace(p, contact=dataclasses.replace(p.contact, **changes["contact"]),
                                strike=dataclasses.replace(p.strike, **changes["strike"]), **changes["top"])
+
+
+def _upper_bound(name: str, default) -> float:
+    """The largest sensible value of a detection parameter: shares (``…_frac``) 1, strike-index
+    points 100, counts 1000, anything else a thousand times its default."""
+    if name.endswith("_frac"):
+        return 1.0
+    if name == "snap_band_from":
+        return 100.0
+    if isinstance(default, int):
+        return 1000
+    return 1000.0 * max(float(default), 1.0)
 
 
 @dataclass
@@ -128,11 +149,7 @@ class LoadedSession:
     @property
     def markers(self) -> list[tuple[float, str]]:
         """(t_s, label) of each marker, in time order."""
-        out = []
-        for m in self.meta.get("markers") or []:
-            if isinstance(m, dict) and isinstance(m.get("t_s"), (int, float)):
-                out.append((float(m["t_s"]), str(m.get("label", ""))))
-        return sorted(out)
+        return markers_of(self.meta)
 
     @property
     def breaks_s(self) -> np.ndarray:
@@ -148,11 +165,7 @@ class LoadedSession:
     def cadence_points(self, foot: str) -> tuple[np.ndarray, np.ndarray]:
         """(t_s, steps/min) of each stride of one foot: 120 / stride time at the stride's end;
         strides across a gap or a pause left out (as in the summary)."""
-        on = np.sort([l.t_on_s for l in self.landings if l.foot == foot])
-        if on.size < 2:
-            return np.zeros(0), np.zeros(0)
-        d = np.diff(on)
-        keep = np.isin(d, stride_times(on, self.breaks_s))
+        on, d, keep = stride_keep([l.t_on_s for l in self.landings if l.foot == foot], self.breaks_s)
         return on[1:][keep], 120.0 / d[keep]
 
     def table(self) -> dict[str, np.ndarray]:
@@ -173,10 +186,13 @@ class LoadedSession:
         """The part of the session from ``t0_s`` to ``t1_s`` (s since start): its samples, the
         landings that start within it, and their summary (strides and flights only within it)."""
         a, b = np.searchsorted(self.t_s, [t0_s, t1_s], side="left")
-        landings = [l for l in self.landings if t0_s <= l.t_on_s < t1_s]
         t = self.t_s[a:b]
         breaks = self.breaks_s
         breaks = np.concatenate([[t0_s], breaks[(breaks > t0_s) & (breaks < t1_s)]])
+        # copies, with each flight timed within the part (none across its start), as its summary
+        landings = [dataclasses.replace(l) for l in self.landings if t0_s <= l.t_on_s < t1_s]
+        for l, flight in flights_before(landings, self.feet, breaks):
+            l.flight_ms = flight
         summary = summarise(landings, self.feet, self.meta.get("health"), breaks)
         return dataclasses.replace(self, t_s=t, forces_n=self.forces_n[a:b], landings=landings,
                                    summary=summary, label=label, notes=list(self.notes),
@@ -191,10 +207,15 @@ class LoadedSession:
     def segment_bounds(self) -> list[Segment]:
         end = float(self.t_s[-1]) + 1e-9 if len(self.t_s) else 0.0
         start = float(self.t_s[0]) if len(self.t_s) else 0.0
-        marks = [(t, lab) for t, lab in self.markers if start < t < end]
+        if self.label is not None:           # a part is one segment, its own
+            return [Segment(self.label, start, end)]
+        named = [(lab or f"marker {i + 1}", t) for i, (t, lab) in enumerate(self.markers) if t < end]
+        # a marker at (or before) the first frame names the first part instead of "start"
+        first = [lab for lab, t in named if t <= start]
+        marks = [(lab, t) for lab, t in named if t > start]
         if not marks:
-            return [Segment("all", start, end)]
-        cuts = [("start", start)] + [(lab or f"marker {i + 1}", t) for i, (t, lab) in enumerate(marks)]
+            return [Segment(first[-1] if first else "all", start, end)]
+        cuts = [(first[-1] if first else "start", start)] + marks
         out = []
         for (lab, t0), (_, t1) in zip(cuts, cuts[1:] + [("", end)]):
             if t1 > t0 and np.any((self.t_s >= t0) & (self.t_s < t1)):
@@ -204,14 +225,15 @@ class LoadedSession:
     def segment(self, which: str | int) -> "LoadedSession":
         """One segment by label or by number (0 = the first, before any marker)."""
         bounds = self.segment_bounds()
-        if isinstance(which, int) or (isinstance(which, str) and which.isdigit()):
+        labelled = [s for s in bounds if s.label == which]
+        if isinstance(which, int) or (not labelled and which.isascii() and which.isdigit()):
             i = int(which)
             if not 0 <= i < len(bounds):
                 raise UsageError(f"{self.path}: segment {i} does not exist; it has {len(bounds)} "
                                  f"({', '.join(s.label for s in bounds)})")
             s = bounds[i]
             return self.between(s.t0_s, s.t1_s, s.label)
-        found = [s for s in bounds if s.label == which]
+        found = labelled
         if not found:
             raise UsageError(f"{self.path}: no segment labelled {which!r}; its segments: "
                              f"{', '.join(repr(s.label) for s in bounds)}")
@@ -228,6 +250,8 @@ def load_session(path: str | os.PathLike, params: GaitParams | None = None, **ov
     change the detection. Raises :class:`analysis.errors.SessionError` with a one-line reason
     when the folder is not a readable session.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise UsageError(f"load_session: expected a session folder's path, got {path!r}")
     return loaded(read_session(path, tables=False), params, **overrides)
 
 
@@ -244,7 +268,7 @@ def loaded(s: Session, params: GaitParams | None = None, **overrides: Any) -> Lo
         raise SessionError(f"{s.path} has no frames to analyse (samples.csv holds only its header)")
     bad = int(np.count_nonzero(~np.isfinite(s.values).all(axis=1)))
     if bad:                              # counted as no load (Calibrator), so they are said here
-        notes.append(f"{bad} frame{'s' if bad != 1 else ''} with empty or non-numeric values, read as no load")
+        notes.append(f"{bad} frame{'s' if bad != 1 else ''} with a 'nan' value, read as no load on that sensor")
     if s.torn_lines:
         notes.append(f"{s.torn_lines} torn line dropped from the end of samples.csv")
     return LoadedSession(s.path, s.meta, s.layout, s.t_s, forces, landings, summary, p,

@@ -77,7 +77,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _cell(v) -> str:
+def csv_cell(v) -> str:
+    """A value as this format writes it in a CSV cell: 6 decimals at most, empty for None/NaN."""
     if v is None:
         return ""
     if isinstance(v, float):
@@ -164,12 +165,12 @@ class SessionWriter:
     def write_landing(self, row: dict) -> None:
         if self.landings is None:
             raise SessionError("this session was not opened with a landings file")
-        self.landings.write_text(",".join(_cell(row.get(c)) for c in LANDING_COLUMNS) + "\n")
+        self.landings.write_text(",".join(csv_cell(row.get(c)) for c in LANDING_COLUMNS) + "\n")
 
     def write_truth(self, rows: Iterable[dict]) -> None:
         if self.truth is None:
             raise SessionError("this session was not opened with a truth file")
-        self.truth.write_text("".join(",".join(_cell(r.get(c)) for c in TRUTH_COLUMNS) + "\n" for r in rows))
+        self.truth.write_text("".join(",".join(csv_cell(r.get(c)) for c in TRUTH_COLUMNS) + "\n" for r in rows))
 
     def update_meta(self, **changes: Any) -> None:
         """Change top-level keys of session.json (health, markers, …); written at the next sync."""
@@ -282,6 +283,11 @@ def read_rows(path: Path) -> list[dict]:
     return [{h: _num(v) for h, v in zip(header, r)} for r in rows if len(r) == len(header)]
 
 
+def markers_of(meta: dict) -> list[tuple[float, str]]:
+    """A session's markers as (t_s, label), in time order (read_session has checked them)."""
+    return sorted((float(m["t_s"]), str(m.get("label", ""))) for m in meta.get("markers") or [])
+
+
 def read_session(path: str | os.PathLike, tables: bool = True) -> Session:
     """Read a session folder; raise :class:`SessionError` with a one-line reason if it is not one.
     ``tables=False`` skips landings.csv and truth.csv (their fields are then None)."""
@@ -314,6 +320,12 @@ def read_session(path: str | os.PathLike, tables: bool = True) -> Session:
         if key in meta and meta[key] is not None and not isinstance(meta[key], kind):
             raise SessionError(f"{meta_path}: {key} must be a JSON {'object' if kind is dict else 'list'}, "
                                f"got {type(meta[key]).__name__}")
+    for i, m in enumerate(meta.get("markers") or []):
+        if not isinstance(m, dict) or isinstance(m.get("t_s"), bool) or not isinstance(m.get("t_s"), (int, float)):
+            raise SessionError(f"{meta_path}: markers[{i}] must be an object with a number t_s, got {m!r}")
+    gaps = meta.get("gaps")
+    if gaps is not None and (not isinstance(gaps, list) or not all(isinstance(g, dict) for g in gaps)):
+        raise SessionError(f"{meta_path}: gaps must be a list of objects (t_s, duration_s, reason), got {gaps!r}")
     try:
         layout = Layout.from_json(meta.get("sensors"), where=f"{meta_path.name}: sensors")
         from .calibration import validate
@@ -342,8 +354,9 @@ def _read_samples(path: Path, layout: Layout) -> tuple[np.ndarray, np.ndarray, i
     ncol = len(expected)
     if not body.strip():
         return np.zeros(0), np.zeros((0, ncol - 1)), torn
-    # no torn line: pandas parses the file itself (faster than from a copy in memory)
-    arr = _parse_fast(path if not torn else body, ncol, header=not torn)
+    # no torn line: pandas parses the file itself (faster than from a copy in memory), only the
+    # rows already read whole (a file still being written may have grown since)
+    arr = _parse_fast(path if not torn else body, ncol, header=not torn, rows=body.count(b"\n"))
     if arr is not None:
         return arr[:, 0].copy(), arr[:, 1:], torn
     try:                                   # the careful parser: says what is wrong, and where
@@ -356,7 +369,7 @@ def _read_samples(path: Path, layout: Layout) -> tuple[np.ndarray, np.ndarray, i
     return arr[:, 0].copy(), arr[:, 1:].copy(), torn
 
 
-def _parse_fast(source, ncol: int, header: bool = False) -> np.ndarray | None:
+def _parse_fast(source, ncol: int, header: bool = False, rows: int | None = None) -> np.ndarray | None:
     """Parse the CSV (a path, or the body as bytes) with pandas' C reader (~5× numpy.loadtxt on a
     long session), or None when it is not a clean table of ``ncol`` numeric columns; the caller
     then parses it with numpy, whose errors name the line at fault. ``header``: the source's
@@ -367,7 +380,7 @@ def _parse_fast(source, ncol: int, header: bool = False) -> np.ndarray | None:
         return None
     try:
         frame = pd.read_csv(io.BytesIO(source) if isinstance(source, bytes) else source,
-                            header=0 if header else None, dtype=np.float64, engine="c")
+                            header=0 if header else None, dtype=np.float64, engine="c", nrows=rows)
     except Exception:                      # noqa: BLE001 - any failure: let numpy explain it
         return None
     arr = frame.to_numpy(dtype=np.float64)

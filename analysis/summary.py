@@ -43,12 +43,18 @@ def _spans_break(t0, t1, breaks) -> np.ndarray:
     return ((b[None, :] > np.asarray(t0)[:, None]) & (b[None, :] <= np.asarray(t1)[:, None])).any(axis=1)
 
 
-def stride_times(t_on: np.ndarray, breaks=()) -> np.ndarray:
-    """Stride times (s) of one foot from its sorted initial contacts, pauses and strides across
-    a gap in the frames (``breaks``: the times frames resumed) left out."""
+def stride_keep(t_on: np.ndarray, breaks=()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sorted initial contacts t, stride times d = diff(t), which strides count): pauses and
+    strides across a gap in the frames (``breaks``: the times frames resumed) do not."""
     t = np.sort(np.asarray(t_on, dtype=float))
     d = np.diff(t)
     keep = (d > 0) & (d < MAX_STRIDE_S) & ~_spans_break(t[:-1], t[1:], breaks)
+    return t, d, keep
+
+
+def stride_times(t_on: np.ndarray, breaks=()) -> np.ndarray:
+    """Stride times (s) of one foot from its initial contacts (see :func:`stride_keep`)."""
+    _, d, keep = stride_keep(t_on, breaks)
     return d[keep]
 
 

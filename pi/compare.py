@@ -44,6 +44,6 @@ def compare_main(args) -> int:
     if args.out:
         from analysis.compare_report import write_compare
         with err.status("writing the comparison page", spinner="dots"):
-            page = write_compare(a, b, rows, name_a, name_b, args.out)
+            page = write_compare(a, b, rows, name_a, name_b, args.out, resamples=args.resamples)
         err.print(f"wrote {page} (open it in a browser), with its PNGs and compare.json beside it")
     return 0

@@ -60,6 +60,8 @@ def simulate(out: Path, duration_s: float, settings: SimSettings, kit=None, prog
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise SessionError(f"{out} already exists and is not empty; choose a new --out folder")
+    if int(round(duration_s * kit.rate_hz)) < 1:
+        raise UsageError(f"--duration {duration_s:g}: shorter than one frame at {kit.rate_hz:g} frames/s")
     if then:
         src = DrillSource(kit.layout, kit.rate_hz, [("start", settings, duration_s), *then])
     else:
@@ -74,12 +76,12 @@ def simulate(out: Path, duration_s: float, settings: SimSettings, kit=None, prog
     health = {"frames": 0, "late_frames": 0, "skipped_frames": 0, "bus_errors": 0}
     end: dict = {}
     try:
-        while done < n_total:
-            t, v = src.read(min(BLOCK, n_total - done))
+        while then or done < n_total:       # a drill's parts may run a little long: until it says
+            t, v = src.read(BLOCK if then else min(BLOCK, n_total - done))
             for t_mark, label in (src.take_markers() if then else ()):
                 writer.add_marker(t_mark, label)
             if not len(t):
-                continue
+                break
             pipe.process(t, v)
             done += len(t)
             t_end = float(t[-1])
@@ -88,7 +90,7 @@ def simulate(out: Path, duration_s: float, settings: SimSettings, kit=None, prog
             truth_written = len(truth)
             health["frames"] = done
             if progress:
-                progress(done, n_total)
+                progress(min(done, n_total), n_total)
         pipe.finish()
         end["ended_at"] = utc_now_iso()
     finally:        # interrupted or failed: what was written stays a readable session

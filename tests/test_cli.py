@@ -171,4 +171,5 @@ def test_replay_keeps_the_recordings_markers(tmp_path):
     assert p.returncode == 0, p.stderr
     folder = next((tmp_path / "out").iterdir())
     markers = json.loads((folder / "session.json").read_text())["markers"]
-    assert markers == [{"t_s": 4.0, "label": "backward-forefoot"}]
+    recorded = json.loads((drill / "session.json").read_text())["markers"]
+    assert markers == recorded and [m["label"] for m in markers] == ["backward-forefoot"]

@@ -55,6 +55,8 @@ def test_summary_and_landings_agree_with_report_json(made, capsys):
     assert json.loads((out / "summary.json").read_text()) == printed
     rows = list(csv.DictReader(open(out / "landings.csv")))
     assert len(rows) == printed["landings"]
+    times = [l.t_on_s for l in load_session(session).landings]     # to the microsecond, as samples.csv
+    assert np.allclose([float(r["t_on_s"]) for r in rows], times, rtol=0, atol=1e-6)
     assert {r["segment"] for r in rows} == {"start", "backward drill"}
     back = [r for r in rows if r["segment"] == "backward drill"]
     assert sum(r["strike"] == "forefoot" for r in back) / len(back) > 0.95
@@ -125,7 +127,7 @@ def test_empty_or_damaged_samples_are_said(tmp_path, capsys):
         lines[i] = ",".join(cells)
     (nan / "samples.csv").write_text("".join(lines))
     assert main(["report", str(nan)]) == 0
-    assert "note: 2 frames with empty or non-numeric values, read as no load" in " ".join(capsys.readouterr().out.split())
+    assert "note: 2 frames with a 'nan' value, read as no load on that sensor" in " ".join(capsys.readouterr().out.split())
 
 
 def test_detection_can_be_changed_from_the_command_line(made, capsys):

@@ -1,6 +1,7 @@
 """analysis.load_session: the notebook API, on simulated sessions whose landings are known."""
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -94,3 +95,56 @@ def test_a_bad_cell_is_still_reported_with_its_line(sessions, tmp_path):
     (folder / "samples.csv").write_text("".join(lines))
     with pytest.raises(SessionError, match="malformed data"):
         read_session(folder)
+
+
+def _copy(src, dst, **meta):
+    import shutil
+    shutil.copytree(src, dst)
+    if meta:
+        set_meta(dst, **meta)
+    return dst
+
+
+def test_marker_labels_name_the_parts_even_at_the_first_frame_or_as_digits(sessions, tmp_path):
+    s = load_session(_copy(sessions["fw"], tmp_path / "m", markers=[
+        {"t_s": 0.0, "label": "warm-up"}, {"t_s": 20.0, "label": "2"}, {"t_s": 40.0, "label": "drill"}]))
+    assert [p.label for p in s.segments()] == ["warm-up", "2", "drill"]
+    assert s.segment("2").t_s[0] == pytest.approx(20.0)           # the label, before the number
+    assert s.segment(2).label == "drill"
+    part = s.segment("drill")
+    assert [b.label for b in part.segment_bounds()] == ["drill"]   # a part is its own one segment
+
+
+def test_a_parts_flights_are_timed_within_it(sessions):
+    s = load_session(sessions["drill"])
+    back = s.segment("backward")
+    assert back.landings[0].flight_ms is None                     # none timed across the marker
+    flights = [l.flight_ms for l in back.landings if l.flight_ms is not None]
+    assert back.summary["flight_ms_median"] == pytest.approx(float(np.median(flights)), abs=0.1)
+    # the whole session's landings keep their own flights
+    whole = next(l for l in s.landings if l.t_on_s == back.landings[0].t_on_s)
+    assert whole.flight_ms is not None
+
+
+@pytest.mark.parametrize("meta, message", [
+    ({"markers": [5]}, "markers[0] must be an object with a number t_s"),
+    ({"markers": [{"label": "x"}]}, "markers[0] must be an object with a number t_s"),
+    ({"gaps": 5}, "gaps must be a list of objects"),
+])
+def test_malformed_markers_and_gaps_are_one_line(sessions, tmp_path, meta, message):
+    folder = _copy(sessions["bw"], tmp_path / "bad", **meta)
+    with pytest.raises(SessionError, match=re.escape(message)):
+        load_session(folder)
+
+
+def test_detection_parameters_take_numpy_numbers_and_refuse_nonsense(sessions):
+    s = load_session(sessions["bw"], on_floor_n=np.float32(25), remember=np.int64(6))
+    assert s.params.contact.on_floor_n == 25.0 and s.params.contact.remember == 6
+    for bad, message in (({"loading_to_frac": 50}, "at most 1"), ({"snap_band_from": 200}, "at most 100"),
+                         ({"remember": 1e300}, "at most 1000")):
+        with pytest.raises(UsageError, match=message):
+            load_session(sessions["bw"], **bad)
+    with pytest.raises(UsageError, match="expected a session folder's path"):
+        load_session(None)
+    with pytest.raises(UsageError, match="expected an analysis.features.GaitParams"):
+        load_session(sessions["bw"], params={"on_floor_n": 30})

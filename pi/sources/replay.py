@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from analysis.errors import UsageError
-from analysis.session import read_session
+from analysis.session import markers_of, read_session
 
 
 class ReplaySource:
@@ -27,9 +27,8 @@ class ReplaySource:
         self.speed = speed
         self.integer_values = bool(np.all(np.mod(self.session.values, 1) == 0)) if self.session.values.size else True
         self._i = 0
-        marks = [(float(m["t_s"]), str(m.get("label", ""))) for m in self.session.meta.get("markers") or []
-                 if isinstance(m, dict) and isinstance(m.get("t_s"), (int, float))]
-        self._markers = sorted(marks)
+        # markers after the last frame mark nothing recorded, so a replay never reaches them
+        self._markers = markers_of(self.session.meta)
 
     @property
     def remaining(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+import numpy as np
 
 from analysis.layout import Layout
 from pi.simulator import SimSettings, SimulatedRunner
@@ -64,26 +65,40 @@ class DrillSource(SimSource):
         self._finished_truth: list[dict] = []      # the truth of the parts already played
         self._markers: list[tuple[float, str]] = []
 
-    @property
-    def total_frames(self) -> int:
-        return sum(n for _, _, n in self.parts)
-
     def describe(self) -> dict:
         return {"kind": self.kind, "rate_hz": self.rate_hz,
                 "parts": [{"label": label, "seconds": n / self.rate_hz, "settings": asdict(st)}
                           for label, st, n in self.parts]}
 
+    @property
+    def total_frames(self) -> int:
+        """Frames of all parts at their nominal lengths; a part may run a little longer (see
+        :meth:`_part_frames`), so read until a read returns no frames."""
+        return sum(n for _, _, n in self.parts)
+
+    def _part_frames(self) -> int:
+        """Frames of the current part: its nominal length, stretched (all but the last part) to
+        the end of any contact begun within it, so no landing is cut in two at a marker."""
+        total = self.parts[self._part][2]
+        if self._part + 1 == len(self.parts) or self._done_in_part < total:
+            return total
+        end_s = total / self.rate_hz
+        ends = [r["t_off_s"] for r in self.runner.truth_all() if r["t_on_s"] < end_s]
+        return max(total, int(np.ceil(max(ends, default=0.0) * self.rate_hz)) + 1)
+
     def read(self, n: int):
-        """Up to ``n`` frames of the current part (fewer at a part's end), times on one clock."""
-        label, st, total = self.parts[self._part]
+        """Up to ``n`` frames of the current part (fewer at a part's end), times on one clock;
+        none once the last part is over."""
+        total = self._part_frames()
         if self._done_in_part >= total and self._part + 1 < len(self.parts):
             self._finished_truth += self._shifted(self.runner.truth_until(total / self.rate_hz))
             self._offset_s += total / self.rate_hz
             self._part += 1
             self._done_in_part = 0
-            label, st, total = self.parts[self._part]
+            label, st, _ = self.parts[self._part]
             self.runner = SimulatedRunner(self.layout, self.rate_hz, st)
             self._markers.append((round(self._offset_s, 6), label))
+            total = self._part_frames()
         n = max(0, min(n, total - self._done_in_part))
         t, v = self.runner.read(n)
         self._done_in_part += n
