@@ -62,18 +62,13 @@ def _forefoot(s: LoadedSession) -> np.ndarray:
 
 
 def _cop_travel(s: LoadedSession) -> np.ndarray:
-    v = np.array([100.0 * (l.cop_path[-1, 1] - l.cop_path[0, 1]) for l in s.landings if len(l.cop_path) >= 2])
-    return v
+    return np.array([100.0 * (l.cop_path[-1, 1] - l.cop_path[0, 1]) for l in s.landings if len(l.cop_path) >= 2])
 
 
 def strides_per_foot(s: LoadedSession) -> list[np.ndarray]:
     """Each instrumented foot's stride times (s), in time order, strides across a gap or a pause
     left out: cadence is worked out from them as the summary does (analysis.summary)."""
-    out = []
-    for foot in s.feet:
-        on = np.sort([l.t_on_s for l in s.landings if l.foot == foot])
-        out.append(stride_times(on, s.breaks_s) if on.size >= 2 else np.zeros(0))
-    return out
+    return [stride_times([l.t_on_s for l in s.landings_of(foot)], s.breaks_s) for foot in s.feet]
 
 
 def _cadence(strides: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .compare import CI_LEVEL, RESAMPLES, Row, block_length, signed
-from .html_report import output_folder, png_bytes
+from .html_report import _fmt, output_folder, png_bytes
 from .layout import FOREFOOT_FROM, REARFOOT_BELOW
 from .load import LoadedSession
 from .plots import (STRIKE_COLOUR, STRIKE_LABEL, STRIKE_MARKER, _style, arrow, draw_insole, pyplot,
@@ -24,10 +24,6 @@ from .summary import STRIKES
 
 SIDE_GREY = {"A": "0.15", "B": "0.5"}      # sides by line and grey; colours stay the classes'
 SIDE_LINE = {"A": "-", "B": "--"}
-
-
-def _fmt(v, digits=1, unit="") -> str:
-    return "–" if v is None else f"{v:.{digits}f}{(' ' + unit) if unit and unit != '%' else unit}"
 
 
 def fig_differences(rows: list[Row], name_a: str, name_b: str):
@@ -40,7 +36,7 @@ def fig_differences(rows: list[Row], name_a: str, name_b: str):
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
         ax.grid(True, axis="x", color="0.9")
-        ax.set_title(f"{m.label}" + (f" ({m.unit})" if m.unit else "") + f":  A {_fmt(r.a, m.digits)}   B {_fmt(r.b, m.digits)}",
+        ax.set_title(f"{m.label}" + (f" ({m.unit})" if m.unit else "") + f":  A {_fmt(r.a, digits=m.digits)}   B {_fmt(r.b, digits=m.digits)}",
                      loc="left", fontsize=9)
         if r.diff is None:
             ax.text(0.5, 0.3, "not available for both", transform=ax.transAxes, ha="center", fontsize=8, color="0.4")
@@ -73,7 +69,7 @@ def fig_cop(a: LoadedSession, b: LoadedSession, name_a: str, name_b: str):
     for ax, foot in zip(axes[0], feet):
         draw_insole(ax, a if foot in a.feet else b, foot)
         for side, s, name in (("A", a, name_a), ("B", b, name_b)):
-            mine = [l for l in s.landings if l.foot == foot]
+            mine = s.landings_of(foot)
             for strike in STRIKES:
                 paths = [resample_path(l.cop_path) for l in mine if l.strike == strike]
                 if not paths or len(paths) < 0.1 * len(mine):
@@ -154,7 +150,7 @@ def _page(rows, name_a, name_b, images, a, b, resamples: int) -> str:
         ci = "–" if r.lo is None else f"{signed(r.lo, m.digits)} to {signed(r.hi, m.digits)}"
         verdict = "" if r.differs is None else ("differs" if r.differs else "no clear difference")
         body.append(f"<tr><th>{html.escape(m.label)}{(' (' + html.escape(m.unit) + ')') if m.unit else ''}</th>"
-                    f"<td>{_fmt(r.a, m.digits)}</td><td>{_fmt(r.b, m.digits)}</td>"
+                    f"<td>{_fmt(r.a, digits=m.digits)}</td><td>{_fmt(r.b, digits=m.digits)}</td>"
                     f"<td>{'–' if r.diff is None else signed(r.diff, m.digits)}</td><td>{ci}</td>"
                     f"<td>{verdict}</td></tr>")
     imgs = "".join(f"<section><h2>{html.escape(c)}</h2><img src=\"data:image/png;base64,"

@@ -101,10 +101,6 @@ def _table(head: list[str], rows: list[tuple[str, list[str]]]) -> str:
     return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _of(s: LoadedSession, foot: str) -> list:
-    return [l for l in s.landings if l.foot == foot]
-
-
 def write_landings_csv(s: LoadedSession, path: Path) -> None:
     """The re-analysed landings with the label of the marker segment each starts in."""
     bounds = s.segment_bounds()
@@ -170,7 +166,7 @@ def render_html(s: LoadedSession, figures: list[tuple[str, str, bytes]]) -> str:
     parts = [f"<h1>{html.escape(title)}</h1>",
              "<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts) + "</dl>",
              "<h2>Summary</h2>", _table([""] + [b for b, _ in blocks],
-                                        summary_rows(blocks, [s.landings] + [_of(s, f) for f in s.feet]))]
+                                        summary_rows(blocks, [s.landings] + [s.landings_of(f) for f in s.feet]))]
     segs = s.segments() if len(s.segment_bounds()) > 1 else []
     if segs:
         parts += ["<h2>Between markers</h2>",

@@ -3,7 +3,7 @@
 ::
 
     from analysis import load_session
-    s = load_session("sessions/2026-11-24T190400Z")
+    s = load_session("sessions/2026-11-24_19-35-50")
     s.t_s                  # (n,) s since the session start (monotonic clock)
     s.forces_n             # (n, n_sensors) N, columns in s.names order
     s.foot_force("left")   # (n,) N, the left foot's sensors summed
@@ -53,10 +53,11 @@ def gait_params(base: GaitParams | None = None, **overrides: Any) -> GaitParams:
             raise UsageError(f"unknown detection parameter {k!r}; known: {', '.join(sorted(where))}")
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v) or v < 0:
             raise UsageError(f"detection parameter {k}: expected a number (0 or more), got {v!r}")
-        hi = _upper_bound(k, getattr(parts[where[k]], k))
+        default = getattr(parts[where[k]], k)
+        hi = _upper_bound(k, default)
         if v > hi:
             raise UsageError(f"detection parameter {k}: expected at most {hi:g}, got {v!r}")
-        if isinstance(getattr(parts[where[k]], k), int):
+        if isinstance(default, int):
             if v != int(v):               # a count (frames, contacts): whole numbers only
                 raise UsageError(f"detection parameter {k}: expected a whole number, got {v!r}")
             v = int(v)
@@ -162,10 +163,14 @@ class LoadedSession:
             raise UsageError(f"no sensors under the {foot} foot in {self.path}")
         return self.forces_n[:, self.layout.index[foot]].sum(axis=1)
 
+    def landings_of(self, foot: str | None = None, strike: str | None = None) -> list[Landing]:
+        """The landings of one foot and/or one strike class (None: any), in time order."""
+        return [l for l in self.landings if (foot is None or l.foot == foot) and (strike is None or l.strike == strike)]
+
     def cadence_points(self, foot: str) -> tuple[np.ndarray, np.ndarray]:
         """(t_s, steps/min) of each stride of one foot: 120 / stride time at the stride's end;
         strides across a gap or a pause left out (as in the summary)."""
-        on, d, keep = stride_keep([l.t_on_s for l in self.landings if l.foot == foot], self.breaks_s)
+        on, d, keep = stride_keep([l.t_on_s for l in self.landings_of(foot)], self.breaks_s)
         return on[1:][keep], 120.0 / d[keep]
 
     def table(self) -> dict[str, np.ndarray]:
@@ -258,22 +263,20 @@ def load_session(path: str | os.PathLike, params: GaitParams | None = None, **ov
 def loaded(s: Session, params: GaitParams | None = None, **overrides: Any) -> LoadedSession:
     """A :class:`LoadedSession` of a session already read (see :func:`load_session`)."""
     p = gait_params(params, **overrides)
-    forces = Calibrator([x.calibration for x in s.layout])(s.values)
-    rate = s.rate_hz
-    landings = analyse_forces(s.t_s, forces, s.layout, rate, s.body_mass_kg, p)
-    breaks = s.t_s[gap_starts(s.t_s, rate)] if len(s.t_s) > 1 else []
-    summary = summarise(landings, s.layout.feet, s.meta.get("health"), breaks)
-    notes = list(s.notes)
     if not len(s.t_s):
         raise SessionError(f"{s.path} has no frames to analyse (samples.csv holds only its header)")
+    forces = Calibrator([x.calibration for x in s.layout])(s.values)
+    landings = analyse_forces(s.t_s, forces, s.layout, s.rate_hz, s.body_mass_kg, p)
+    notes = list(s.notes)
     bad = int(np.count_nonzero(~np.isfinite(s.values).all(axis=1)))
     if bad:                              # counted as no load (Calibrator), so they are said here
         notes.append(f"{bad} frame{'s' if bad != 1 else ''} with a 'nan' value, read as no load on that sensor")
     if s.torn_lines:
         notes.append(f"{s.torn_lines} torn line dropped from the end of samples.csv")
-    return LoadedSession(s.path, s.meta, s.layout, s.t_s, forces, landings, summary, p,
-                         rate, s.body_mass_kg, None, notes,
-                         {"landings.csv": s.landings, "truth.csv": s.truth} if s.tables_read else {})
+    out = LoadedSession(s.path, s.meta, s.layout, s.t_s, forces, landings, {}, p, s.rate_hz, s.body_mass_kg,
+                        None, notes, {"landings.csv": s.landings, "truth.csv": s.truth} if s.tables_read else {})
+    out.summary = summarise(landings, out.feet, s.meta.get("health"), out.breaks_s)
+    return out
 
 
 def split_spec(spec: str) -> tuple[Path, str | None]:

@@ -60,10 +60,6 @@ def _style(ax, title: str | None = None) -> None:
         ax.spines[side].set_visible(False)
 
 
-def _landings_of(s, foot=None, strike=None):
-    return [l for l in s.landings if (foot is None or l.foot == foot) and (strike is None or l.strike == strike)]
-
-
 def _force_unit(s) -> tuple[str, float]:
     """(unit label, divisor) for forces: body weights when the mass is known, else newtons."""
     if s.body_mass_kg:
@@ -188,7 +184,7 @@ def fig_cop_paths(s):
         draw_insole(ax, s, foot)
         counts = []
         for strike in STRIKES:
-            mine = _landings_of(s, foot, strike)
+            mine = s.landings_of(foot, strike)
             counts.append(len(mine))
             if not mine:
                 continue
@@ -228,7 +224,7 @@ def fig_strike_index(s):
     shade_gaps(ax, s)
     for foot in s.feet:
         for strike in STRIKES:
-            mine = _landings_of(s, foot, strike)
+            mine = s.landings_of(foot, strike)
             if mine:
                 # the class by colour and marker; the foot by fill (left filled, right open)
                 filled = foot == "left"
@@ -261,7 +257,7 @@ def fig_strike_index(s):
     # (the heel-lag rule, analysis/strike.py), and the histogram shows it
     data, kinds = [], []
     for strike in STRIKES:
-        v = np.array([l.strike_index for l in _landings_of(s, None, strike)], dtype=float)
+        v = np.array([l.strike_index for l in s.landings_of(None, strike)], dtype=float)
         if np.isfinite(v).any():
             data.append(v[np.isfinite(v)])
             kinds.append(strike)
@@ -308,7 +304,7 @@ def fig_contact_cadence(s):
         shade_segments(ax, s)
         shade_gaps(ax, s)
     for foot in s.feet:
-        mine = _landings_of(s, foot)
+        mine = s.landings_of(foot)
         t = np.array([l.t_on_s for l in mine])
         c = np.array([l.contact_ms for l in mine])
         tc, cad = s.cadence_points(foot)
@@ -354,7 +350,7 @@ def force_curves(s, strike: str, tau_ms: np.ndarray) -> np.ndarray:
     unit, div = _force_unit(s)
     rows = []
     for foot in s.feet:
-        mine = _landings_of(s, foot, strike)
+        mine = s.landings_of(foot, strike)
         if not mine:
             continue
         total = s.foot_force(foot) / div
@@ -424,7 +420,7 @@ def fig_left_right(s):
     feet = s.feet
     fig, axes = plt.subplots(1, len(metrics) + 1, figsize=(12.5, 3.8))
     for ax, (name, get) in zip(axes, metrics):
-        data = [_finite([get(l) for l in _landings_of(s, f)]) for f in feet]
+        data = [_finite([get(l) for l in s.landings_of(f)]) for f in feet]
         if not any(len(d) for d in data):
             ax.text(0.5, 0.5, "not available", ha="center", va="center", transform=ax.transAxes,
                     fontsize=8, color="0.4")

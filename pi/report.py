@@ -54,7 +54,7 @@ def report_main(args) -> int:
     t.add_column("")
     for name, _ in cols:
         t.add_column(name, justify="right")
-    for label, cells in summary_rows(cols, [s.landings] + [[l for l in s.landings if l.foot == f] for f in s.layout.feet]):
+    for label, cells in summary_rows(cols, [s.landings] + [s.landings_of(f) for f in s.feet]):
         t.add_row(label, *cells)
     console.print(t)
     parts = s.segments() if s.label is None and len(s.segment_bounds()) > 1 else []

@@ -12,6 +12,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from analysis import plots
 from analysis.overview import list_sessions
 
 
@@ -27,11 +28,7 @@ def local_time(iso_utc: str | None) -> str:
 
 def clock(seconds: float | None) -> str:
     """A duration as ``m:ss`` or, from an hour, ``h:mm:ss``; "?" if unknown."""
-    if seconds is None:
-        return "?"
-    s = int(round(seconds))
-    h, m = divmod(s // 60, 60)
-    return f"{h}:{m:02d}:{s % 60:02d}" if h else f"{m}:{s % 60:02d}"
+    return "?" if seconds is None else plots.clock(seconds)
 
 
 def size(n_bytes: int) -> str:
