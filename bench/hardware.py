@@ -483,27 +483,7 @@ def _print_acceptance(res: dict) -> None:
 
 
 # ---- main --------------------------------------------------------------------------------------------
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="shorter rows and runs (under a minute in all)")
-    ap.add_argument("--seconds", type=float, help="seconds per table row (default 4, --quick 1.5)")
-    ap.add_argument("--accept-seconds", type=float, help="seconds of each acceptance run (default 10, --quick 5)")
-    args = ap.parse_args()
-    row_s = args.seconds or (1.5 if args.quick else 4.0)
-    acc_s = args.accept_seconds or (5.0 if args.quick else 10.0)
-    idle_s = 1.0 if args.quick else 2.0
-    sys.setswitchinterval(SWITCH_INTERVAL_S)          # as `insole run` sets it
-    CALLBACKS.install()
-    t_all = time.perf_counter()
-    kits = kit_variants()
-
-    say("the emulator alone ...")
-    idle = {}
-    for name, kit in kits.items():
-        idle[name] = idle_emulator(kit, idle_s)
-        say(f"  {name}: chips converting continuously and pulsing ALERT/RDY, nobody reading: "
-            f"{100 * idle[name]:.1f} % CPU (for scale: the part of a continuous row's cpu that is no reader's)")
-
+def table(kits, row_s: float) -> None:
     say(f"\nrows of {row_s:g} s. cpu: process user+sys over the reading, emulator included; read: the reading "
         f"threads' own CPU (its emulated I2C included); net: read minus the CPU inside the emulated I2C calls; all % of one "
         f"core. err: frame-interval error, ms. labels, in time: %")
@@ -517,6 +497,33 @@ def main() -> int:
     if left:
         say(f"(threads still running after the rows: {', '.join(left)})")
 
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="shorter rows and runs (under a minute in all)")
+    ap.add_argument("--seconds", type=float, help="seconds per table row (default 4, --quick 1.5)")
+    ap.add_argument("--accept-seconds", type=float, help="seconds of each acceptance run (default 10, --quick 5)")
+    ap.add_argument("--acceptance-only", action="store_true", help="skip the table: only the acceptance runs")
+    args = ap.parse_args()
+    row_s = args.seconds or (1.5 if args.quick else 4.0)
+    acc_s = args.accept_seconds or (5.0 if args.quick else 10.0)
+    idle_s = 1.0 if args.quick else 2.0
+    sys.setswitchinterval(SWITCH_INTERVAL_S)          # as `insole run` sets it
+    CALLBACKS.install()
+    t_all = time.perf_counter()
+    kits = kit_variants()
+
+    say("the emulator alone ...")
+    idle = {}
+    for name, kit in kits.items():
+        if args.acceptance_only and name != "2xADS1115":
+            continue
+        idle[name] = idle_emulator(kit, idle_s)
+        say(f"  {name}: chips converting continuously and pulsing ALERT/RDY, nobody reading: "
+            f"{100 * idle[name]:.1f} % CPU (for scale: the part of a continuous row's cpu that is no reader's)")
+
+    if not args.acceptance_only:
+        table(kits, row_s)
     say("\nacceptance: 2xADS1115 at 860 SPS, 8 inputs, 400 kHz bus, continuous, the whole `insole run` stack "
         "(sampler, session writer, gait core, live display on a pseudo-terminal); figures from the session folder")
     acceptance(acc_s, idle["2xADS1115"])

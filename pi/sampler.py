@@ -148,7 +148,11 @@ class Sampler:
         rows: list[np.ndarray] = []
         last_put = t0
         while not self._stop.is_set():
-            stamps, values = src.read_paced(0.05)
+            # one wake-up per chunk, not per frame: the ALERT/RDY callbacks share the
+            # interpreter with this thread, and each wake-up here can hold one of them back
+            if self._stop.wait(self.chunk_s):
+                break
+            stamps, values = src.read_paced(0.0)
             self._set_missing(src.maintain())       # chips that stopped answering are set up again
             now = time.monotonic_ns()
             n = 0
@@ -179,6 +183,9 @@ class Sampler:
 
     def _loop_deadlines(self) -> None:
         src = self.source
+        if getattr(src, "realtime", None):      # chips read on this thread's deadlines
+            from pi.realtime import promote
+            promote()
         period_ns = int(round(1e9 / self.pace_hz))
         late_ns = period_ns // 2
         chunk_ns = int(self.chunk_s * 1e9)

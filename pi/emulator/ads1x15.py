@@ -36,6 +36,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Callable, Iterable
 
 from .alert import AlertDriver, ComparatorState
@@ -92,6 +93,29 @@ class RegisterRead:
             return None
         pos, neg = MUX_INPUTS[self.mux]
         return pos if neg is None else None
+
+
+class _Log(Sequence):
+    """A log kept as plain tuples (which the garbage collector stops tracking, so a long log
+    does not lengthen every full collection: the emulator runs beside a reader that must not
+    stall), shown as records of ``kind``: ``log[-1].input``, ``list(log)``, slices."""
+
+    def __init__(self, kind, size: int):
+        self.kind, self._rows = kind, deque(maxlen=size)
+
+    def append(self, row: tuple) -> None:
+        self._rows.append(row)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self.kind(*r) for r in list(self._rows)[i]]
+        return self.kind(*self._rows[i])
+
+    def __iter__(self):
+        return (self.kind(*r) for r in list(self._rows))
 
 
 class _Pending:
@@ -157,8 +181,8 @@ class EmulatedADS1x15:
         self.inputs: list[Input] = [_as_input(s) for s in inputs]
         if len(self.inputs) != 4:
             raise ValueError(f"inputs: expected 4 (AIN0-AIN3), got {len(self.inputs)}")
-        self._conversions: deque[Conversion] = deque(maxlen=log_size)
-        self.reads: deque[RegisterRead] = deque(maxlen=log_size)
+        self._conversions = _Log(Conversion, log_size)
+        self.reads = _Log(RegisterRead, log_size)
         self.skipped_conversions = 0            # not computed one by one after a long idle
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
@@ -176,7 +200,7 @@ class EmulatedADS1x15:
         self._config = POWER_ON_CONFIG & ~OS_BIT
         self._lo, self._hi = POWER_ON_LO_THRESH, POWER_ON_HI_THRESH
         self._conv_reg = 0
-        self._last: Conversion | None = None
+        self._last: tuple | None = None      # the last conversion, as logged
         self._cur: _Pending | None = None
         self._seq = 0
         self._comparator = ComparatorState()
@@ -234,7 +258,7 @@ class EmulatedADS1x15:
         code = min(max(math.floor(x + 0.5), -half), half - 1)
         value = code << (16 - self.bits)
         self._seq += 1
-        conv = Conversion(self._seq, c.start_ns, c.end_ns, c.mux, FS_V[c.pga], volts, value)
+        conv = (self._seq, c.start_ns, c.end_ns, c.mux, FS_V[c.pga], volts, value)
         self._last, self._conv_reg = conv, value & 0xFFFF
         self._conversions.append(conv)
         if self._alert is not None:
@@ -264,14 +288,15 @@ class EmulatedADS1x15:
             if len(data) < 3:
                 return                          # one data byte is not a register write
             word = data[1] << 8 | data[2]
+            cur = self._cur
             if self._pointer == CONFIG:
                 self._write_config(word, t)
             elif self._pointer == LO_THRESH:
                 self._lo = word
             elif self._pointer == HI_THRESH:
                 self._hi = word
-            if self._alert is not None:
-                self._alert.poke()
+            if self._alert is not None and self._cur is not cur:
+                self._alert.poke()              # a conversion started: the next edge moved
 
     def _write_config(self, word: int, t: int) -> None:
         self._config = word & ~OS_BIT
@@ -294,8 +319,7 @@ class EmulatedADS1x15:
             if p == CONVERSION:
                 word = self._conv_reg
                 last = self._last
-                self.reads.append(RegisterRead(t, last.seq if last else None, last.mux if last else None,
-                                               _signed16(word)))
+                self.reads.append((t, last[0] if last else None, last[3] if last else None, _signed16(word)))
                 if self._comparator.on_read(self._config, self._lo, self._hi):
                     self._emit_level(t, False)  # a latched alert clears on reading the data
             elif p == CONFIG:
@@ -343,7 +367,7 @@ class EmulatedADS1x15:
                 self._alert.poke()
 
     @property
-    def conversions(self) -> deque[Conversion]:
+    def conversions(self) -> Sequence[Conversion]:
         """Every conversion completed up to now, oldest first (the last ``log_size``)."""
         with self._lock:
             self._advance(self.clock())

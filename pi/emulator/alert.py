@@ -11,10 +11,10 @@ asserts after 1/2/4 (COMP_QUE 00/01/10) successive results above Hi_thresh and d
 Lo_thresh; window mode asserts outside [Lo_thresh, Hi_thresh]. With COMP_LAT = 1 an asserted
 line stays until the conversion register is read.
 
-The chip queues level changes with their chip time; :class:`AlertDriver` delivers them from a
-thread of its own at (about) that time, so a gpiozero edge callback runs as it would on a Pi:
-in a background thread, ~0.1 ms after the conversion ended (the thread's wake-up latency, more
-on a loaded machine). The 8 µs pulse is delivered as two edges back to back (no sleep can be
+The chip queues level changes with their chip time; :class:`AlertDriver` delivers them at
+(about) that time from one thread shared by all chips, so a gpiozero edge callback runs as it
+would on a Pi: in a background thread, some tens of µs after the conversion ended (the thread's
+wake-up latency, more on a loaded machine), one callback at a time. The 8 µs pulse is delivered as two edges back to back (no sleep can be
 that short). On a :class:`ChipAlertPin` each edge carries the time the chip changed the line,
 as the kernel's GPIO event timestamp does on a Pi (lgpio), not the time the thread got to it.
 """
@@ -25,7 +25,11 @@ import threading
 from collections import deque
 from typing import Callable
 
-from gpiozero.pins.mock import MockPin
+from time import monotonic
+
+from gpiozero.pins.mock import MockPin, PinState
+
+from .timers import precise_timers
 
 PULSE_NS = 8_000            # width of the conversion-ready pulse in continuous mode
 _DUE_NS = 50_000            # changes due this soon are delivered now: a sleep cannot be shorter
@@ -43,9 +47,14 @@ class ChipAlertPin(MockPin):
     stamps it when it is driven, which in an emulator can be long after the chip's edge on a
     busy machine. Create the pin with ``factory.pin(n, pin_class=ChipAlertPin)`` before anything
     else claims it (:func:`pi.emulator.build_bus` does).
+
+    Unlike a plain MockPin it keeps only the last :data:`STATES_KEPT` changes in ``states``:
+    a chip at 860 SPS pulses 1,720 times a second, and an hour of every change would be
+    millions of objects for the garbage collector to walk while a reader waits.
     """
 
     _edge_s: float | None = None
+    STATES_KEPT = 64
 
     def drive_at(self, high: bool, t_s: float) -> None:
         """Drive the line to ``high`` as of ``t_s`` (MockFactory ticks: ``time.monotonic()``)."""
@@ -56,10 +65,14 @@ class ChipAlertPin(MockPin):
             self._edge_s = None
 
     def _change_state(self, value):
-        changed = super()._change_state(value)
-        if changed and self._edge_s is not None:
-            self._last_change = self._edge_s        # what gpiozero passes on as the edge's ticks
-        return changed
+        if self._state == value:
+            return False
+        t = monotonic() if self._edge_s is None else self._edge_s   # gpiozero passes it on as ticks
+        if not isinstance(self.states, deque):
+            self.states = deque(self.states, maxlen=self.STATES_KEPT)
+        self.states.append(PinState(t - self._last_change, value))
+        self._state, self._last_change = value, t
+        return True
 
 
 def level_setter(pin) -> Callable[[bool, int], None]:
@@ -120,44 +133,40 @@ class ComparatorState:
 
 
 class AlertDriver:
-    """Delivers one chip's ALERT/RDY level changes to a pin from a daemon thread.
+    """Delivers one chip's ALERT/RDY level changes to a pin, from the shared ALERT thread.
 
-    ``levels`` counts the changes delivered; ``error`` keeps the last exception a pin callback
-    raised (the thread carries on, as the line would).
+    ``changes`` counts the changes delivered; ``error`` keeps the last exception a pin callback
+    raised (delivery carries on, as the line would).
     """
 
     def __init__(self, chip, pin):
         self._chip = chip
         self._set = level_setter(pin)
         self._queue: deque[tuple[int, bool]] = deque()      # guarded by the chip's lock
-        self._wake = threading.Event()
         self._closed = False
         self.level = True                                   # open drain, pulled up
         self.changes = 0
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=f"alert-{chip.name}", daemon=True)
 
     def start(self) -> None:
         self._deliver(True, self._chip.clock())
-        self._thread.start()
+        _HUB.add(self)
 
     def queue(self, t_ns: int, high: bool) -> None:
         """Called by the chip, under its lock: the line goes ``high`` at ``t_ns``."""
         self._queue.append((t_ns, high))
-        self._wake.set()
+        _HUB.wake()
 
     def poke(self) -> None:
         """Something changed the schedule (a config write, a vanish): look again now."""
-        self._wake.set()
+        _HUB.wake()
 
     def close(self) -> None:
         self._closed = True
-        self._wake.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=1.0)
+        _HUB.remove(self)
 
     def _deliver(self, high: bool, t_ns: int) -> None:
-        if high == self.level:
+        if high == self.level or self._closed:
             return
         self.level = high
         self.changes += 1
@@ -166,21 +175,96 @@ class AlertDriver:
         except Exception as e:                  # a faulty callback must not stop the line
             self.error = e
 
-    def _run(self) -> None:
+    def _due(self) -> tuple[list[tuple[int, bool]], int | None]:
+        """Bring the chip to now; the changes due now, and when the next event is (chip clock, ns)."""
         chip = self._chip
-        while not self._closed:
+        now = chip.clock()
+        with chip._lock:
+            chip._advance(now)
+            due = []
+            q = self._queue
+            while q and q[0][0] <= now + _DUE_NS:
+                due.append(q.popleft())
+            nxt = chip.next_event_ns()
+            if q and (nxt is None or q[0][0] < nxt):
+                nxt = q[0][0]
+        return due, nxt
+
+    def _wait_s(self, next_ns: int | None) -> float | None:
+        return None if next_ns is None else (next_ns - self._chip.clock()) / 1e9
+
+
+class _AlertThread:
+    """The one thread that delivers every emulated chip's ALERT/RDY edges, in time order.
+
+    One thread, as on a Pi: gpiozero's lgpio pin factory runs every pin's edge callbacks from
+    lgpio's single callback thread, so a callback for one chip waits while another's runs. The
+    thread exists while some chip has a line to drive. Its timers are asked for microsecond
+    precision (the default 50 µs timer slack would make every edge that much later)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._drivers: list[AlertDriver] = []
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._ident: int | None = None
+        self._gathering = False
+
+    def add(self, driver: AlertDriver) -> None:
+        with self._lock:
+            self._drivers.append(driver)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="alert-thread", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def remove(self, driver: AlertDriver) -> None:
+        with self._lock:
+            if driver in self._drivers:
+                self._drivers.remove(driver)
+        self._wake.set()
+
+    def wake(self) -> None:
+        # the chips this thread is bringing up to date queue their edges as it goes: no need to
+        # wake it for what it is about to deliver (a wake-up is ~20 µs of CPU on a VM)
+        if self._gathering and threading.get_ident() == self._ident:
+            return
+        self._wake.set()
+
+    def _run(self) -> None:
+        precise_timers()
+        self._ident = threading.get_ident()
+        nexts: dict[AlertDriver, int | None] = {}
+        woken = True
+        while True:
             self._wake.clear()
-            now = chip.clock()
-            with chip._lock:
-                chip._advance(now)
-                due = []
-                while self._queue and self._queue[0][0] <= now + _DUE_NS:
-                    due.append(self._queue.popleft())
-                pending = [self._queue[0][0]] if self._queue else []
-                nxt = chip.next_event_ns()
-            for t_ns, high in due:                  # outside the chip lock: a callback may
-                self._deliver(high, t_ns)           # read the chip over the bus
-            times = pending + ([nxt] if nxt is not None else [])
-            wait_s = _IDLE_WAIT_S if not times else (min(times) - chip.clock()) / 1e9
-            if wait_s > 0:
-                self._wake.wait(min(wait_s, _IDLE_WAIT_S))
+            with self._lock:
+                drivers = list(self._drivers)
+                if not drivers:
+                    self._thread = None
+                    return
+            due = []
+            self._gathering = True
+            try:
+                for d in drivers:
+                    # woken (a write, a vanish, a new chip): look at every chip; on time: only
+                    # at those whose next event has come
+                    if woken or d not in nexts or (w := d._wait_s(nexts[d])) is None or w * 1e9 <= _DUE_NS:
+                        changes, nexts[d] = d._due()
+                        due += [(t_ns, high, d) for t_ns, high in changes]
+            finally:
+                self._gathering = False
+            due.sort(key=lambda e: e[0])
+            for t_ns, high, d in due:               # outside the chips' locks: a callback may
+                d._deliver(high, t_ns)              # read the chips over the bus
+            # the next events were known before the callbacks; whatever they changed (a
+            # conversion started, a line released) wakes this thread through ``wake``
+            live = set(drivers)
+            for d in [d for d in nexts if d not in live]:
+                del nexts[d]
+            waits = [w for d, n in nexts.items() if (w := d._wait_s(n)) is not None]
+            wait_s = min(min(waits, default=_IDLE_WAIT_S), _IDLE_WAIT_S)
+            woken = wait_s <= 0 or self._wake.wait(wait_s)
+
+
+_HUB = _AlertThread()

@@ -15,10 +15,14 @@ hold the lock raises RuntimeError, so a driver that forgets to lock is caught.
 Bus time (``bus_hz``, e.g. 100_000 or 400_000; None = instant) charges each transaction its
 bit count: start + 9 bits per byte (address included) + stop, + a repeated start between the
 write and the read of ``writeto_then_readfrom`` (a config write 38 bits, pointer + 2-byte read
-48). The chip sees a write at its end and a read when its data starts. The time is slept
-without spinning: transactions queue on the modelled bus (each starts when the bus is free and
-the caller has issued it), and the caller sleeps once the debt exceeds what ``time.sleep`` can
-resolve, so the totals are right even where one 100 µs sleep would not be.
+48). Transactions queue on the modelled bus: each starts when the bus is free and the caller
+has issued it, and holds the bus for its bit time. A write reaches the chip at its end, and the
+caller is held until then (sleeping, never spinning: see :mod:`.timers`), so nobody believes a
+write done before the chip has it. A read takes the register's value as it starts (a register
+pointer it writes first applies at once) and returns as soon as it has started; the bus stays
+busy to its end, so the caller's next transaction waits for that. A read-then-write, what every
+ADS1x15 reader does, thus costs its caller one sleep, not two (a sleep is ~20 µs of CPU on a VM),
+and a read never returns data newer than the moment it was issued.
 
 Fault injection: ``fault_rate`` (a share of transactions failing with EIO, from ``seed``),
 ``fail_next(n)`` (the next n fail), and ``vanish(address, duration_s)`` (a chip that stops
@@ -34,6 +38,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
+
+from .timers import precise_timers
 
 GENERAL_CALL = 0x00
 _RESET = 0x06
@@ -78,7 +84,6 @@ class EmulatedI2C:
         self._owner: int | None = None
         self._meta = threading.Lock()
         self._free_ns = 0                   # when the modelled bus is next free
-        self._overshoot_ns = 60_000         # how late time.sleep wakes, learnt as it goes
         self._closed = False
         #: set by :func:`pi.emulator.build_bus`: the input model, the clock time of its t = 0,
         #: and the kit's chip names → addresses
@@ -151,9 +156,9 @@ class EmulatedI2C:
     def readfrom_into(self, address: int, buffer, *, start: int = 0, end: int | None = None, stop: bool = True) -> None:
         view = memoryview(buffer)[start:end]
         t0 = self._begin(address)
-        t_end = self._transfer(address, t0, 11 + 9 * len(view))
-        view[:] = self.chips[address].i2c_read(len(view), t0 + self._bits_ns(10))
-        self._finish(t_end)
+        self._transfer(address, t0, 11 + 9 * len(view))
+        self._finish(t0)                                  # a read: see the module docstring
+        view[:] = self.chips[address].i2c_read(len(view), t0)
 
     def writeto_then_readfrom(self, address: int, buffer_out, buffer_in, *, out_start: int = 0,
                               out_end: int | None = None, in_start: int = 0, in_end: int | None = None,
@@ -162,11 +167,11 @@ class EmulatedI2C:
         view = memoryview(buffer_in)[in_start:in_end]
         t0 = self._begin(address)
         head = 1 + 9 + 9 * len(data) + 1 + 9            # S, address, data, Sr, address
-        t_end = self._transfer(address, t0, head + 9 * len(view) + 1)
+        self._transfer(address, t0, head + 9 * len(view) + 1)
+        self._finish(t0)                                  # a read: see the module docstring
         chip = self.chips[address]
-        chip.i2c_write(data, t0 + self._bits_ns(head - 10))
-        view[:] = chip.i2c_read(len(view), t0 + self._bits_ns(head))
-        self._finish(t_end)
+        chip.i2c_write(data, t0)
+        view[:] = chip.i2c_read(len(view), t0)
 
     def deinit(self) -> None:
         """Release the bus and stop the chips' ALERT/RDY threads; the chips' logs stay."""
@@ -234,17 +239,12 @@ class EmulatedI2C:
         return t_end
 
     def _finish(self, t_end: int) -> None:
-        """Return no earlier than the modelled end of the transaction, as the kernel's ioctl
-        does: sleep while the wait is long enough to sleep accurately, then yield until then
-        (a caller must never believe a write done before the chip has it)."""
+        """Return no earlier than ``t_end`` (ns: a write's modelled end, a read's start), and
+        without spinning: the caller sleeps, with 1 µs timer slack, so it returns about one
+        thread wake-up (tens of µs) after, as a Pi's I2C driver does after its interrupt."""
         if not self.bus_hz:
             return
-        debt = t_end - self.clock()
-        if debt > self._overshoot_ns:
-            t = self.clock()
-            self._sleep((debt - self._overshoot_ns) / 1e9)
-            late = self.clock() - t - (debt - self._overshoot_ns)
-            self._overshoot_ns = min(max(int(0.8 * self._overshoot_ns + 0.2 * late), 0), 500_000)
+        if self._sleep is time.sleep:
+            precise_timers()
         while (left := t_end - self.clock()) > 0:
-            # real time: yield (gives the GIL up) rather than oversleep; a given clock: sleep on it
-            self._sleep(0 if self._sleep is time.sleep else left / 1e9)
+            self._sleep(left / 1e9)

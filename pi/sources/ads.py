@@ -96,6 +96,10 @@ class AdsSource:
             raise InsoleError(f"unknown ads mode {mode!r}; choose one of {', '.join(MODES)}")
         self.mode = mode
         self.kit = kit
+        from pi.realtime import PRIORITY, available
+        ok, how = available()
+        #: the reading thread's scheduling (pi/realtime.py), as recorded in session.json
+        self.realtime = f"SCHED_FIFO {PRIORITY} ({how})" if ok else f"normal ({how})"
         self.layout = kit.layout
         self.rate_hz = kit.rate_hz
         self.i2c = i2c if i2c is not None else default_bus()
@@ -257,6 +261,7 @@ class AdsSource:
         return {"kind": self.kind, "mode": self.mode, "mode_notice": self.notice, "rate_hz": self.rate_hz,
                 "kit_rate_hz": self.kit.rate_hz, "achievable_hz": self.achievable_hz,
                 "input_offsets_s": dict(zip(self.layout.names, self.input_offsets_s)),
+                "realtime": self.realtime,
                 **self.kit.to_source_json()}
 
     # -- transactions, retried -----------------------------------------------------------------

@@ -39,12 +39,15 @@ from collections import deque
 
 import numpy as np
 
+from pi.realtime import promote
+
 OSC_FAST = 0.90          # the shortest conversion period: the oscillator up to 10 % fast (TI SBAS444)
 WINDOW = 0.90            # share of that period in which a callback's read and write should be done
 PERIOD_GAPS = 16         # edge gaps averaged before the measured period is trusted
 MARGIN_NS = 40_000       # a transaction this close to an edge counts as across it (clock reads)
 RELEARN_EDGES = 20_000   # edges stamped by another clock: the offset is relearnt this often
 RETRIES = 2              # a failed transaction is tried this many times more, at once
+POINTER_CONVERSION = b"\x00"   # the pointer byte selecting the conversion register
 SILENT_PERIODS = 50      # no pulse for this many periods: the chip is silent, probe it
 PROBE_S = 0.25           # a lost or silent chip is set up again this often
 MAX_PENDING = 8          # cycles kept waiting for the other chips' (a chip gone: the oldest go)
@@ -88,8 +91,13 @@ class ChipStream:
         self.last_edge_ns = 0          # monotonic ns of the last edge handled
         self.last_probe_ns = 0
         self.conversions = 0           # results stored
+        self.i2c, self.address = ads.i2c_device.i2c, ads.i2c_device.device_address
+        self._buf = bytearray(2)       # the conversion register, as read
+        #: config register writes (pointer 1, then the word), one per input
+        self._config_bytes = {j: bytes((1, self._config(j) >> 8, self._config(j) & 0xFF)) for j in inputs}
         self.resyncs = 0               # conversions whose input could not be known
         self.dropped = 0               # results read but not kept
+        self.stale = 0                 # pulses handled after the next one: not read
         self._restart()
 
     def _restart(self) -> None:
@@ -162,6 +170,7 @@ class ChipStream:
     def on_edge(self, ticks, state=None) -> None:
         """A falling edge of ALERT/RDY at ``ticks`` (the pin factory's clock): a conversion has
         just ended."""
+        promote()                       # this thread must not wait for a core (pi/realtime.py)
         f = self.factory
         age_s = f.ticks_diff(f.ticks(), ticks)
         now_ns = time.monotonic_ns()
@@ -187,19 +196,33 @@ class ChipStream:
                 # the edge after the last callback's conversion: this one, or (pulses unseen) estimated
                 t_next = edge_ns if c == self.pending[0] + 1 else prev_edge + self.measured_ns
                 self._settle(self.pending, t_next)
+            self.pending = None
+            if time.monotonic_ns() > edge_ns + self.measured_ns - MARGIN_NS:
+                # the next conversion has ended too (this callback came late, its successor is
+                # queued behind it): a read now would not return this one's result, and the
+                # next callback reads the newer one; skip, so that a backlog clears at once
+                self.stale += 1
+                return
             j = self.inputs[self.k % len(self.inputs)]
+            i2c, addr, buf = self.i2c, self.address, self._buf
+            clock = time.monotonic_ns
+            while not i2c.try_lock():             # the sampler may be probing another chip
+                time.sleep(0)
             try:
-                r0 = time.monotonic_ns()
-                raw = self._xfer(self.ads._read_register, 0)
-                r1 = w0 = time.monotonic_ns()
-                self._xfer(self.ads._write_register, 1, self._config(j))
-                w1 = time.monotonic_ns()
+                # straight to busio, the bus taken once for both: the library's register
+                # helpers would take and release it for each (and build the buffers) every time
+                r0 = clock()
+                self._xfer(i2c.writeto_then_readfrom, addr, POINTER_CONVERSION, buf)
+                r1 = w0 = clock()
+                self._xfer(i2c.writeto, addr, self._config_bytes[j])
+                w1 = clock()
             except OSError:
                 self.lost = True                  # maintain() sets it up again when it answers
-                self.pending = None
                 return
+            finally:
+                i2c.unlock()
             self.k += 1
-            self.pending = (c, r0, r1, raw, w0, w1, j)
+            self.pending = (c, r0, r1, buf[0] << 8 | buf[1], w0, w1, j)
 
     def _settle(self, pending, t_next) -> None:
         """The last callback's read and write, now that the edge after its conversion is known."""

@@ -1,0 +1,67 @@
+"""Real-time scheduling for the one thread that must never be late: the one reading the chips.
+
+In continuous mode each ADS1x15 result is overwritten ~1.16 ms after it is ready (860 SPS), so
+the ALERT/RDY callback must run within about 0.8 ms of every pulse. Under Linux's normal
+scheduler a waking thread can wait a millisecond or more for a core held by another process (the
+live display, a compression job, the desktop). Measured here (2 cores, a thread sleeping
+100 µs 7,500 times a second): wake-ups more than 0.8 ms late came 2-4 times a second under the
+normal policy and 0-0.2 times a second under SCHED_FIFO, each costing a frame.
+
+So the reading thread asks for SCHED_FIFO at :data:`PRIORITY` (under the kernel's interrupt
+threads, which run at 50). Linux allows it to root, to a process with CAP_SYS_NICE, and to one
+whose RLIMIT_RTPRIO is at least the priority (the systemd unit sets ``LimitRTPRIO``; see
+:func:`pi.service.unit_text`). Where it is not allowed the thread stays as it was and the logger
+works as before, only more exposed to a busy machine; :func:`available` says why, for the
+session's record. The thread sleeps most of the time (a callback is ~0.3 ms of every 1.16), so
+it cannot starve the rest, and the kernel keeps 5 % of every second for normal threads anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import threading
+
+PRIORITY = 40
+_local = threading.local()
+
+
+def available(priority: int = PRIORITY) -> tuple[bool, str]:
+    """Whether this process may put a thread under SCHED_FIFO at ``priority``, and how (or why
+    not), without changing anything."""
+    if not hasattr(os, "sched_setscheduler"):
+        return False, "not Linux"
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_RTPRIO)
+    except (AttributeError, ValueError, OSError):
+        soft = 0
+    if soft == resource.RLIM_INFINITY or soft >= priority:
+        return True, f"RLIMIT_RTPRIO {soft}"
+    if os.geteuid() == 0:
+        return True, "root"
+    return False, ("not permitted: run as the service (LimitRTPRIO) or raise the rtprio limit "
+                   f"(RLIMIT_RTPRIO is {soft}, {priority} needed)")
+
+
+def promote(priority: int = PRIORITY) -> bool:
+    """Put the calling thread under SCHED_FIFO at ``priority`` (once per thread; later calls
+    return the first answer). False, changing nothing, where it is not allowed."""
+    done = getattr(_local, "promoted", None)
+    if done is not None:
+        return done
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))   # 0: this thread
+        _local.promoted = True
+    except (AttributeError, OSError):
+        _local.promoted = False
+    return _local.promoted
+
+
+def policy_of_this_thread() -> str:
+    """'fifo N' or 'normal': the calling thread's scheduling (for tests and the record)."""
+    try:
+        if os.sched_getscheduler(0) == os.SCHED_FIFO:
+            return f"fifo {os.sched_getparam(0).sched_priority}"
+    except (AttributeError, OSError):
+        pass
+    return "normal"
