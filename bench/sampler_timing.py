@@ -27,7 +27,7 @@ from rich.console import Console          # noqa: E402
 from pi.display import render              # noqa: E402
 from pi.kit import load_kit                # noqa: E402
 from pi.pipeline import Pipeline           # noqa: E402
-from pi.run import SWITCH_INTERVAL_S       # noqa: E402
+from pi.realtime import SWITCH_INTERVAL_S  # noqa: E402
 from pi.sampler import END, Sampler        # noqa: E402
 from pi.simulator import SimSettings       # noqa: E402
 from pi.snapshot import Health             # noqa: E402

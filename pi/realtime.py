@@ -23,7 +23,20 @@ import resource
 import threading
 
 PRIORITY = 40
+#: the longest a thread waiting for the interpreter (the GIL) waits before the holder is asked to
+#: let go. Python's default, 5 ms, is a whole frame at 200 frames/s and four conversions at
+#: 860 SPS: a reader thread woken on time would still be late (measured: bench/sampler_timing.py;
+#: the ALERT/RDY reader lost a frame in ten at 5 ms, one in 400 at 0.5 ms)
+SWITCH_INTERVAL_S = 0.0005
 _local = threading.local()
+
+
+def short_switch_interval() -> None:
+    """Shorten the interpreter's switch interval to :data:`SWITCH_INTERVAL_S` (never lengthen
+    it): set by ``insole run``, the sampler process, and a continuous-mode ads source, whose
+    callbacks must get the interpreter within a fraction of a conversion."""
+    import sys
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
 
 
 def available(priority: int = PRIORITY) -> tuple[bool, str]:

@@ -32,10 +32,10 @@ from analysis.session import SessionWriter
 from pi.kit import load_kit
 from pi.pipeline import Pipeline, session_meta, utc_now_iso
 from pi.sampler import END, Sampler
+from pi.realtime import short_switch_interval
 from pi.snapshot import Health
 
 SNAPSHOT_EVERY_S = 0.1
-SWITCH_INTERVAL_S = 0.0005
 
 
 def find_kit(kit, open_bus=None) -> str | None:
@@ -148,7 +148,7 @@ def run_main(args, source=None) -> int:
     # The sampler shares the interpreter with the display and the processor. By default a
     # thread waiting for the GIL may wait 5 ms, a whole frame at 200 frames/s; a short switch
     # interval lets the sampler in on time (measured: bench/sampler_timing.py).
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    short_switch_interval()
     kit = load_kit(args.config)
     if args.source != "replay" and args.session:
         raise UsageError("--session only goes with --source replay")

@@ -95,6 +95,16 @@ class Sampler:
         span = ((self._end_ns or time.monotonic_ns()) - self._t0) / 1e9
         return self.frames / span if span > 0 else None
 
+    def thread_cpu_s(self) -> float | None:
+        """CPU seconds the loop's own thread has used so far (None before it starts)."""
+        ident = getattr(self, "_ident", None)
+        if ident is None:
+            return None
+        try:
+            return time.clock_gettime(time.pthread_getcpuclockid(ident))
+        except (AttributeError, OSError, ProcessLookupError):
+            return None
+
     def health(self) -> dict:
         src = self.source
         errors = getattr(src, "bus_errors_total", None)
@@ -121,6 +131,7 @@ class Sampler:
         self._gap_why = set(self.missing)
 
     def _run(self) -> None:
+        self._ident = threading.get_ident()
         try:
             self._loop()
         except BaseException as e:       # reported by the run; the frames so far are kept

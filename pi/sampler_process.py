@@ -22,15 +22,14 @@ import gc
 import importlib
 import multiprocessing as mp
 import signal
-import sys
 import threading
+import time
 
 from analysis.errors import InsoleError, SessionError
 from pi.sampler import END
 
 START_TIMEOUT_S = 60.0     # opening the chips in the child (imports, set-up, rate measurement)
 STATUS_EVERY_S = 0.2       # health sent this often when no frames come
-SWITCH_INTERVAL_S = 0.0005
 
 
 class RemoteSource:
@@ -102,6 +101,9 @@ class SamplerProcess:
         self._health = {"frames": 0, "late_frames": 0, "skipped_frames": 0, "bus_errors": 0}
         self._achieved: float | None = None
         self._average: float | None = None
+        #: the child's CPU seconds so far, as of ``at`` (its time.monotonic()): ``reading`` (the
+        #: sampler thread and the chips' callbacks), ``handoff`` (sending frames here), ``process``
+        self.cpu: dict | None = None
         self._thread = threading.Thread(target=self._forward, name="insole-sampler-pipe", daemon=True)
 
     def start(self) -> None:
@@ -133,6 +135,7 @@ class SamplerProcess:
         self.gaps.extend(status["new_gaps"])
         self._achieved = status["achieved_hz"]
         self._average = status["average_hz"]
+        self.cpu = status.get("cpu")
 
     def _forward(self) -> None:
         conn = self.source._conn
@@ -164,9 +167,10 @@ def _error_tuple(e: BaseException):
 def _child_main(conn, module: str, func: str, options: dict) -> None:
     import queue
 
+    from pi.realtime import short_switch_interval
     from pi.sampler import Sampler
     signal.signal(signal.SIGINT, signal.SIG_IGN)    # the parent decides when sampling ends
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    short_switch_interval()
     try:
         src = getattr(importlib.import_module(module), func)(**options)
     except BaseException as e:
@@ -201,8 +205,11 @@ def _child_main(conn, module: str, func: str, options: dict) -> None:
             nonlocal sent
             new = sampler.gaps[sent:]
             sent += len(new)
+            callbacks = src.callback_cpu_s() if hasattr(src, "callback_cpu_s") else None
+            cpu = {"reading": (callbacks or 0.0) + (sampler.thread_cpu_s() or 0.0), "handoff": time.thread_time(),
+                   "process": time.process_time(), "at": time.monotonic()}
             return {"health": sampler.health(), "missing": list(sampler.missing), "new_gaps": list(new),
-                    "achieved_hz": sampler.achieved_hz(), "average_hz": sampler.average_hz()}
+                    "achieved_hz": sampler.achieved_hz(), "average_hz": sampler.average_hz(), "cpu": cpu}
         while True:
             try:
                 item = q.get(timeout=STATUS_EVERY_S)

@@ -161,6 +161,8 @@ class AdsSource:
             raise InsoleError(f"continuous mode needs each chip's ALERT/RDY wired to a GPIO; "
                               f"no alert_pin for chip {', '.join(missing)}")
         self._check_window()
+        from pi.realtime import short_switch_interval
+        short_switch_interval()          # the callbacks must get the interpreter within ~0.5 ms
         specs, pins = [], []
         for chip in self.kit.chips:
             sensors = sorted((s.input, i) for i, s in enumerate(self.layout) if s.chip == chip.name)
@@ -306,6 +308,12 @@ class AdsSource:
     @property
     def bus_errors_total(self) -> int:
         return self.bus_errors + (self.reader.bus_errors if self.reader else 0)
+
+    def callback_cpu_s(self) -> float | None:
+        """Continuous mode: CPU seconds spent so far in the ALERT/RDY callbacks (the reading,
+        I2C calls included), on whatever thread ran them; None in single-shot mode, where the
+        sampler's own thread reads."""
+        return None if self.reader is None else sum(s.cpu_ns for s in self.reader.streams) / 1e9
 
     def close(self) -> None:
         if self.reader is not None:

@@ -22,10 +22,9 @@ the sampler, never on the GPIO thread) sets it up again every ``PROBE_S`` until 
 chip whose pulses stop (a power cut, a loose ALERT wire) is probed the same way; one that lost
 power comes back in single-shot mode and needs the set-up written again.
 
-Frames: each chip completes *cycles* (all its inputs once, in consecutive conversions; one
-input may repeat once when a write landed a conversion late, so that frame is one conversion
-longer than the nominal ``input_offsets_s`` say), stamped with the start of their first
-conversion. Chips run on their own oscillators, so cycles of different chips are paired by
+Frames: each chip completes *cycles* (all its inputs once, in consecutive conversions on a
+fixed grid: conversion k is slot k mod n), stamped with the start of their first conversion. A
+lost conversion costs its cycle only; the grid, and so the frames' spacing, never shifts. Chips run on their own oscillators, so cycles of different chips are paired by
 time: a cycle with no partner within half a cycle is dropped. The frame's stamp is the earliest
 of its cycles; each input's offset within the frame is recorded by the source.
 """
@@ -98,16 +97,17 @@ class ChipStream:
         self.resyncs = 0               # conversions whose input could not be known
         self.dropped = 0               # results read but not kept
         self.stale = 0                 # pulses handled after the next one: not read
+        self.cpu_ns = 0                # CPU time spent in this chip's callbacks
         self._restart()
 
     def _restart(self) -> None:
         self.conv: int | None = None   # the conversion that ended at the last edge handled
         self.events: list[tuple[int, int | None]] = []
         self.pending = None            # the last callback's (conv, read t0, t1, raw, write t0, t1, input)
-        self.k = 1                     # writes so far (setup wrote inputs[0])
-        self.filled = 0
+        self.filled = 0                # slots of cycle ``cycle_no`` in hand
+        self.cycle_no = -1
+        self.broken = False            # this cycle has lost a slot
         self.last_rc = -10             # the conversion whose result came last
-        self.repeated = False          # this cycle has had its one repeated input
 
     # -- transactions ---------------------------------------------------------------------------
     def _config(self, j: int) -> int:
@@ -169,7 +169,14 @@ class ChipStream:
 
     def on_edge(self, ticks, state=None) -> None:
         """A falling edge of ALERT/RDY at ``ticks`` (the pin factory's clock): a conversion has
-        just ended."""
+        just ended. The CPU time of the callbacks (this thread's clock) adds up in ``cpu_ns``."""
+        c0 = time.thread_time_ns()
+        try:
+            self._on_edge(ticks)
+        finally:
+            self.cpu_ns += time.thread_time_ns() - c0
+
+    def _on_edge(self, ticks) -> None:
         promote()                       # this thread must not wait for a core (pi/realtime.py)
         f = self.factory
         age_s = f.ticks_diff(f.ticks(), ticks)
@@ -203,7 +210,7 @@ class ChipStream:
                 # next callback reads the newer one; skip, so that a backlog clears at once
                 self.stale += 1
                 return
-            j = self.inputs[self.k % len(self.inputs)]
+            j = self.inputs[(c + 2) % len(self.inputs)]     # the input of conversion c + 2's slot
             i2c, addr, buf = self.i2c, self.address, self._buf
             clock = time.monotonic_ns
             while not i2c.try_lock():             # the sampler may be probing another chip
@@ -221,7 +228,6 @@ class ChipStream:
                 return
             finally:
                 i2c.unlock()
-            self.k += 1
             self.pending = (c, r0, r1, buf[0] << 8 | buf[1], w0, w1, j)
 
     def _settle(self, pending, t_next) -> None:
@@ -237,9 +243,9 @@ class ChipStream:
         if len(self.events) > 16:
             del self.events[:-8]
         mr = self._after(r0, r1, t_next)
-        if mr is None:
-            self.dropped += 1
-            self.filled = 0
+        if mr is None:                            # which conversion it returned is unknown
+            self.dropped += self.filled + 1
+            self.filled, self.broken = 0, True
             return
         rc = c + mr                               # the conversion whose result was read
         label = self._input_of(rc)
@@ -247,29 +253,26 @@ class ChipStream:
         self._result(rc, label, raw, start_ns)
 
     def _result(self, rc: int, label, raw, start_ns: int) -> None:
-        """The result of conversion ``rc``, of known (or unknown: None) input, into the cycle
-        being assembled: a cycle is consecutive conversions of the inputs in order, an input
-        repeated at most by a late write (a gap or an unknown input drops the part assembled)."""
-        consecutive = rc == self.last_rc + 1
+        """The result of conversion ``rc``, of known (or unknown: None) input, into its cycle.
+
+        Cycles sit on a fixed grid of conversions: conversion ``rc`` is slot ``rc % n`` of cycle
+        ``rc // n`` (n inputs), and each callback writes the input of the slot two conversions
+        ahead. A conversion lost or of the wrong input (a write that landed late repeats the
+        input before it) costs its own cycle, and the next cycle starts where it always would:
+        the frames stay on the chip's grid, one conversion period apart in time, never shifted."""
+        if rc <= self.last_rc:
+            return                                # read again (a late read caught this one already)
         self.last_rc = rc
-        if label is None:
-            self.dropped += 1
-            self.filled = 0
-            return
-        slot = self.inputs.index(label)
-        if consecutive and self.filled and slot == self.filled - 1 and not self.repeated:
-            self.dropped += 1                     # the same input again (a write landed one late):
-            self.repeated = True                  # the cycle goes on, one conversion longer (once)
-            return
-        if slot != self.filled or not (consecutive or slot == 0):
+        cycle, slot = divmod(rc, len(self.inputs))
+        if cycle != self.cycle_no:                # a new cycle: what the last one had is not a frame
             self.dropped += self.filled
-            self.filled = 0
-            if slot != 0:
-                self.dropped += 1
-                return
+            self.cycle_no, self.filled, self.broken = cycle, 0, False
+        if self.broken or slot != self.filled or label != self.inputs[slot]:
+            self.dropped += self.filled + 1
+            self.filled, self.broken = 0, True
+            return
         if slot == 0:
             self.first_ns = start_ns
-            self.repeated = False
         self.cycle[slot] = self.ads._conversion_value(raw)
         self.conversions += 1
         self.filled += 1

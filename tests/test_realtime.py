@@ -1,0 +1,114 @@
+"""Real-time scheduling of the thread that reads the chips (pi/realtime.py), and what it is for:
+a reader that loses neither labels nor more than a frame when its thread is held up."""
+
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from pi import realtime
+from pi.emulator import build_bus
+from pi.kit import load_kit
+from pi.sources import ads_ready
+from pi.sources.ads import AdsSource
+
+from test_ads_source import _paced_frames, _paced_labels_right, _tagged_inputs
+
+linux_only = pytest.mark.skipif(not hasattr(os, "sched_setscheduler"), reason="Linux scheduling")
+
+
+def _in_new_thread(fn):
+    out = {}
+    t = threading.Thread(target=lambda: out.update(result=fn()))
+    t.start()
+    t.join()
+    return out["result"]
+
+
+@linux_only
+def test_promote_gives_the_calling_thread_fifo_where_allowed_and_changes_nothing_where_not():
+    allowed, how = realtime.available()
+
+    def promote_and_look():
+        first = realtime.promote()
+        return first, realtime.promote(), realtime.policy_of_this_thread()
+    first, again, policy = _in_new_thread(promote_and_look)
+    assert first == again == allowed, how
+    assert policy == (f"fifo {realtime.PRIORITY}" if allowed else "normal")
+    assert realtime.policy_of_this_thread() == "normal"           # only the thread that asked
+
+
+@linux_only
+def test_without_permission_the_reason_names_the_limit(monkeypatch):
+    import resource
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (0, 0))
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    allowed, how = realtime.available()
+    assert not allowed and "RLIMIT_RTPRIO is 0" in how and "LimitRTPRIO" in how
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (99, 99))
+    assert realtime.available() == (True, "RLIMIT_RTPRIO 99")
+
+
+@linux_only
+def test_the_alert_callbacks_run_on_one_thread_promoted_when_allowed_and_the_session_says_so():
+    kit = load_kit()
+    pins = MockFactory()
+    bus = build_bus(kit, pin_factory=pins)
+    threads = [t for t in threading.enumerate() if t.name == "alert-thread"]
+    assert len(threads) == 1                              # every chip's ALERT/RDY on one thread, as lgpio
+    src = AdsSource(kit, bus, pin_factory=pins)
+    try:
+        _paced_frames(src, 20)
+        policy = os.sched_getscheduler(threads[0].native_id)
+        allowed, _ = realtime.available()
+        assert (policy == os.SCHED_FIFO) == allowed
+        assert src.describe()["realtime"].startswith("SCHED_FIFO" if allowed else "normal")
+        assert src.callback_cpu_s() > 0
+    finally:
+        src.close()
+        bus.deinit()
+    deadline = time.monotonic() + 1.0
+    while threads[0].is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not threads[0].is_alive()                      # no chip left to drive: the thread ends
+
+
+def test_a_callback_held_up_for_3_ms_costs_at_most_three_frames_and_no_label(monkeypatch):
+    """A pulse handled after the next one is skipped (its result is gone): the backlog clears
+    at the next pulse instead of every late callback reading a newer result than it thinks."""
+    kit = load_kit()
+    pins = MockFactory()
+    bus = build_bus(kit, pin_factory=pins, bus_hz=400_000)
+    _tagged_inputs(bus, kit)
+    calls = {"n": 0}
+    on_edge = ads_ready.ChipStream._on_edge
+
+    def stalling(self, ticks):
+        calls["n"] += 1
+        if calls["n"] == 600:
+            calls["at"] = time.monotonic_ns()
+            time.sleep(0.003)                             # the thread held up, as by a busy core
+        on_edge(self, ticks)
+    monkeypatch.setattr(ads_ready.ChipStream, "_on_edge", stalling)
+    src = AdsSource(kit, bus, pin_factory=pins)
+    try:
+        while src.read_paced(0.001)[0]:                   # frames from the start-up
+            pass
+        stamps, rows = _paced_frames(src, 400)
+        stale = sum(s.stale for s in src.reader.streams)
+    finally:
+        src.close()
+        bus.deinit()
+    assert "at" in calls and stale >= 2                   # both chips' pulses queued behind the stall
+    stamps = np.array(stamps)
+    period_ns = 1e9 / src.rate_hz
+    k = np.searchsorted(stamps, calls["at"])              # the frames either side of the stall
+    near = stamps[max(k - 3, 0):k + 3]
+    lost = int(np.sum(np.round(np.diff(near) / period_ns) - 1))
+    # 3 ms is 0.65 of a frame, but it can end a frame on each chip and the next on one of
+    # them (the chips run ~1/3 conversion apart, and a frame needs both chips' cycles)
+    assert 1 <= lost <= 3, f"{lost} frames lost around the stall"
+    _paced_labels_right(src, bus, stamps, np.array(rows))
