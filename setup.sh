@@ -3,7 +3,8 @@
 # Idempotent: run it again at any time. Each system change is printed before it is made.
 #   ./setup.sh                  install; on a Raspberry Pi also: turn I2C on, set the I2C bus to
 #                               400 kHz (asks first; config.txt is backed up), install i2c-tools
-#                               (i2cdetect), add you to the i2c and gpio groups, and on a Pi 5 set
+#                               (i2cdetect), add you to the i2c and gpio groups, allow you real-time
+#                               priority (so the chips are read on time), and on a Pi 5 set
 #                               gpiozero's pin library to lgpio
 #   ./setup.sh --yes            the same, answering yes to the question (for scripts)
 #   ./setup.sh --no-system      install only: print the system changes it would make, make none
@@ -303,6 +304,27 @@ step_pin_factory() {
   fi
 }
 
+RTPRIO=40   # pi/realtime.py PRIORITY (tests/test_setup_sh.py checks they agree)
+
+step_rtprio() {   # the thread reading the chips may run real-time (pi/realtime.py) without root
+  if [ "$(id -u)" = 0 ]; then
+    say "real-time priority: running as root, which may use it"
+    return 0
+  fi
+  local file="$ROOT/etc/security/limits.d/insole.conf" line="$user - rtprio $RTPRIO"
+  if [ -r "$file" ] && grep -qxF "$line" "$file"; then
+    say "real-time priority: allowed for $user already ($file)"
+  elif change "allow $user real-time priority $RTPRIO (\"$line\" in $file): the chips read on time on a busy Pi"; then
+    local new; new=$(mktemp)
+    [ -r "$file" ] && cat "$file" > "$new"
+    echo "$line" >> "$new"
+    as_root mkdir -p "$(dirname "$file")"
+    replace_file "$file" "$new"
+    rm -f "$new"
+    relogin=1
+  fi
+}
+
 UNIT=insole.service
 unit_path() { echo "$ROOT/etc/systemd/system/$UNIT"; }
 
@@ -368,11 +390,12 @@ if [ "$is_pi" = 1 ]; then
   step_i2c
   step_i2c_tools
   step_groups
+  step_rtprio
   step_pin_factory
   [ "$service" = 1 ] && step_service
   [ "$remove_service" = 1 ] && step_remove_service
 else
-  note "not a Raspberry Pi: the Pi set-up (I2C, groups, pin library$([ "$service" = 1 ] && echo ', boot service')) is skipped"
+  note "not a Raspberry Pi: the Pi set-up (I2C, groups, real-time priority, pin library$([ "$service" = 1 ] && echo ', boot service')) is skipped"
 fi
 
 say "done."

@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from analysis.errors import InsoleError, UsageError
+from pi.realtime import PRIORITY
 
 REPO = Path(__file__).resolve().parents[1]
 UNIT_NAME = "insole.service"
@@ -142,6 +143,8 @@ def unit_text(user: str, data_dir: str | Path, repo: str | Path = REPO, pin_fact
         f"WorkingDirectory={_unit_escape(str(repo))}",
         *env,
         f"ExecStart={exec_start}",
+        # lets the thread reading the chips run under SCHED_FIFO (pi/realtime.py) without root
+        f"LimitRTPRIO={PRIORITY}",
         # SIGTERM to the logger alone: it closes the session, then stops its sampler process
         # itself (a SIGTERM to that process too would cut off the session's last frames)
         "KillMode=mixed",

@@ -18,6 +18,7 @@ from gpiozero.pins.mock import MockFactory
 
 from mockpins import press
 from pi.cli import main
+from pi.realtime import PRIORITY
 from pi.service import unit_text
 
 INSOLE = str(Path(sys.executable).with_name("insole"))
@@ -42,6 +43,7 @@ def test_the_unit_runs_the_button_logger_as_the_user_and_stops_it_cleanly(tmp_pa
     assert s["User"] == ["pi"] and s["WorkingDirectory"] == [str(repo)]
     # SIGTERM to the logger alone (it closes the session and stops its own sampler process)
     assert s["KillSignal"] == ["SIGTERM"] and s["KillMode"] == ["mixed"]
+    assert s["LimitRTPRIO"] == [str(PRIORITY)]           # the chips' reader may run real-time
     assert int(s["TimeoutStopSec"][0]) >= 10
     assert s["WantedBy"] == ["multi-user.target"]
     assert s["RestartPreventExitStatus"] == ["2"]          # a kit file mistake is not retried forever

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pi.realtime import PRIORITY
 from pi.service import unit_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -211,6 +212,7 @@ def test_first_run_on_a_pi_makes_exactly_the_expected_edits(tmp_path):
     assert len(backups) == 1
     assert changed(before, after) == {
         "boot/firmware/config.txt", backups[0], "etc/group", "etc/modules", "usr/sbin/i2cdetect",
+        "etc/security/limits.d/insole.conf",
         "sys/bus/i2c/devices/i2c-1/of_node/clock-frequency",              # raspi-config turned I2C on live
         "etc/systemd/system/insole.service", "etc/systemd/system/multi-user.target.wants/insole.service"}
     assert pi.text("boot/firmware/config.txt") == EXPECTED_CONFIG
@@ -218,6 +220,7 @@ def test_first_run_on_a_pi_makes_exactly_the_expected_edits(tmp_path):
     assert pi.text("boot/config.txt").startswith("DO NOT EDIT")
     assert "i2c:x:998:runner\n" in pi.text("etc/group") and "gpio:x:997:someone,runner\n" in pi.text("etc/group")
     assert pi.text("etc/modules") == MODULES + "i2c-dev\n"
+    assert pi.text("etc/security/limits.d/insole.conf") == f"runner - rtprio {PRIORITY}\n"
     assert pi.text("etc/systemd/system/insole.service") == unit_text("runner", data)
     assert data.is_dir()
     assert pi.calls() == [["raspi-config", "nonint", "do_i2c", "0"], ["apt-get", "install", "-y", "-q", "i2c-tools"],
@@ -248,7 +251,8 @@ def test_a_second_run_changes_nothing(tmp_path):
     assert len(pi.calls()) == first_calls
     for already in ("I2C: on already", "I2C bus speed: 400 kHz already", "i2c-tools: installed already",
                     "group i2c: runner is in it already",
-                    "group gpio: runner is in it already", "boot service: installed already",
+                    "group gpio: runner is in it already", "real-time priority: allowed for runner already",
+                    "boot service: installed already",
                     "enabled at boot already"):
         assert already in out
     assert "change:" not in out
@@ -271,6 +275,7 @@ def test_no_system_changes_nothing_and_says_what_it_would_do(tmp_path):
     assert not (tmp_path / "data").exists()
     for would in ("would: turn I2C on", "would: add dtparam=i2c_arm_baudrate=400000", "would: install i2c-tools",
                   "would: add runner to the group i2c", "would: add runner to the group gpio",
+                  "would: allow runner real-time priority",
                   "would: install the boot service", "would: start the service at every boot"):
         assert would in out
     assert "change:" not in out and "reboot needed" not in out
@@ -282,7 +287,8 @@ def test_not_a_pi_skips_the_pi_steps_with_a_note(tmp_path):
     out = ok(pc.run("--yes", "--service"))
     assert pc.files() == before and pc.calls(mutating_only=False) == []
     assert "not a Raspberry Pi: installing without the hardware libraries" in out
-    assert "note: not a Raspberry Pi: the Pi set-up (I2C, groups, pin library, boot service) is skipped" in out
+    assert ("note: not a Raspberry Pi: the Pi set-up (I2C, groups, real-time priority, pin library, boot service) "
+            "is skipped") in out
     assert "==> Next:" in out and "insole check" not in out and "insole calibrate" not in out   # no kit here
 
 
