@@ -112,3 +112,37 @@ def test_a_callback_held_up_for_3_ms_costs_at_most_three_frames_and_no_label(mon
     # them (the chips run ~1/3 conversion apart, and a frame needs both chips' cycles)
     assert 1 <= lost <= 3, f"{lost} frames lost around the stall"
     _paced_labels_right(src, bus, stamps, np.array(rows))
+
+
+def test_a_chip_back_from_a_power_cut_rejoins_the_frame_grid_at_once():
+    """Its conversions are numbered as the other chip's are, so its cycles line up with theirs:
+    the frames after its return keep the spacing (and phase) they had, none lost to pairing."""
+    kit = load_kit()
+    pins = MockFactory()
+    bus = build_bus(kit, pin_factory=pins, bus_hz=400_000)
+    src = AdsSource(kit, bus, pin_factory=pins)
+    try:
+        while src.read_paced(0.001)[0]:
+            pass
+        bus.vanish(kit.chips[1].address, 0.4, after_s=0.5, power_cycle=True)
+        stamps = []
+        t_end = time.monotonic() + 2.5
+        while time.monotonic() < t_end:
+            src.maintain()                                # as the sampler does: sets the chip up again
+            stamps += src.read_paced(0.05)[0]
+    finally:
+        src.close()
+        bus.deinit()
+    stamps = np.array(stamps)
+    period_ns = 1e9 / src.rate_hz
+    t0 = stamps[0]
+    gap = int(np.argmax(np.diff(stamps)))
+    assert np.diff(stamps)[gap] > 0.3e9                   # the chip was gone
+    before, after = stamps[:gap + 1], stamps[gap + 1:]
+    assert after.size > 150                               # ~1.5 s of frames after its return
+    phase = ((stamps - t0) / period_ns + 0.5) % 1 - 0.5   # offset from the first frame's grid, frames
+    conversion = 1 / 4                                    # a frame is 4 conversions
+    assert np.all(np.abs(phase[:gap + 1]) < conversion / 2)
+    assert np.all(np.abs(phase[gap + 1:]) < conversion / 2), "the frames moved off their grid"
+    lost_after = np.sum(np.round(np.diff(after) / period_ns) - 1)
+    assert lost_after <= 3

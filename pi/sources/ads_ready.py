@@ -72,8 +72,9 @@ class ChipStream:
     """
 
     def __init__(self, ads, lib, inputs: list[int], cols: list[int], name: str, factory,
-                 on_cycle, on_error):
+                 on_cycle, on_error, numbering=lambda stream, edge_ns: 0):
         self.ads, self.lib, self.name, self.factory = ads, lib, name, factory
+        self.numbering = numbering     # the number of a first conversion (ReadyReader._numbering)
         self.inputs, self.cols = inputs, cols
         self.on_cycle, self.on_error = on_cycle, on_error
         self.period_ns = int(1e9 / ads.data_rate)          # nominal
@@ -189,8 +190,8 @@ class ChipStream:
             if self.lost:
                 return
             prev_edge = self.last_edge_ns
-            if self.conv is None:
-                self.conv = 0
+            if self.conv is None:                 # (re)started: number as the other chips do
+                self.conv = self.numbering(self, edge_ns)
             else:
                 gap_ns = edge_ns - prev_edge
                 n = max(1, round(gap_ns / self.measured_ns))
@@ -320,7 +321,8 @@ class ReadyReader:
         self.bus_errors = 0
         self._lock = threading.Lock()
         self.devices = [InputDevice(pin, pull_up=True, pin_factory=pin_factory) for pin in alert_pins]
-        self.streams = [ChipStream(*spec, factory=dev.pin_factory, on_cycle=self._cycle, on_error=self._error)
+        self.streams = [ChipStream(*spec, factory=dev.pin_factory, on_cycle=self._cycle, on_error=self._error,
+                                   numbering=self._numbering)
                         for spec, dev in zip(streams_spec, self.devices)]
         self._pending: dict[ChipStream, deque] = {s: deque() for s in self.streams}
         self.tolerance_ns = max(s.period_ns * len(s.inputs) for s in self.streams) // 2
@@ -332,6 +334,18 @@ class ReadyReader:
         for s, dev in zip(self.streams, self.devices):
             dev.pin.edges = "falling"             # ALERT/RDY is active low (open drain, pulled up)
             dev.pin.when_changed = s.on_edge      # gpiozero keeps a weak reference: streams hold it
+
+    def _numbering(self, stream: ChipStream, edge_ns: int) -> int:
+        """The number for a chip's first conversion after a (re)start, ending at ``edge_ns``:
+        the number another running chip's conversion ending nearest then has. The chips run at
+        one data rate, so their grids of cycles then line up (within a conversion) and their
+        cycles pair at once; numbered from 0 instead, a chip that came back after a fault could
+        sit half a cycle off the others, where pairing is a toss-up every frame."""
+        for other in self.streams:
+            conv, last, period = other.conv, other.last_edge_ns, other.measured_ns
+            if other is not stream and conv is not None and not other.lost:
+                return conv + round((edge_ns - last) / period)
+        return 0
 
     def maintain(self) -> list[str]:
         """Probe chips that are lost or silent; returns the names of those still missing."""
