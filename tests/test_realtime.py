@@ -116,33 +116,45 @@ def test_a_callback_held_up_for_3_ms_costs_at_most_three_frames_and_no_label(mon
 
 def test_a_chip_back_from_a_power_cut_rejoins_the_frame_grid_at_once():
     """Its conversions are numbered as the other chip's are, so its cycles line up with theirs:
-    the frames after its return keep the spacing (and phase) they had, none lost to pairing."""
+    the frames after its return keep the spacing (and phase) they had, none lost to pairing.
+    (Numbered afresh, a chip comes back on a random quarter of the other's cycle: its frames
+    shift off the grid, or pair by chance and are lost.)"""
     kit = load_kit()
     pins = MockFactory()
     bus = build_bus(kit, pin_factory=pins, bus_hz=400_000)
     src = AdsSource(kit, bus, pin_factory=pins)
+    right = src.reader.streams[1]
+    setup = right.setup
+
+    def setup_later():                                    # the probe lands at another point of the
+        time.sleep(2.6 / 860)                             # left chip's cycle (here it would happen
+        setup()                                           # to land in step with it)
+    right.setup = setup_later
+    stamps, unpaired = [], []
     try:
         while src.read_paced(0.001)[0]:
             pass
-        bus.vanish(kit.chips[1].address, 0.4, after_s=0.5, power_cycle=True)
-        stamps = []
-        t_end = time.monotonic() + 2.5
-        while time.monotonic() < t_end:
-            src.maintain()                                # as the sampler does: sets the chip up again
-            stamps += src.read_paced(0.05)[0]
+        for _ in range(3):
+            bus.vanish(kit.chips[1].address, 0.3, after_s=0.2, power_cycle=True)
+            before = src.reader.unpaired
+            t_end = time.monotonic() + 1.5
+            while time.monotonic() < t_end:
+                src.maintain()                            # as the sampler does: sets the chip up again
+                stamps += src.read_paced(0.05)[0]
+            unpaired.append(src.reader.unpaired - before)
     finally:
         src.close()
         bus.deinit()
     stamps = np.array(stamps)
     period_ns = 1e9 / src.rate_hz
-    t0 = stamps[0]
-    gap = int(np.argmax(np.diff(stamps)))
-    assert np.diff(stamps)[gap] > 0.3e9                   # the chip was gone
-    after = stamps[gap + 1:]
-    assert after.size > 150                               # ~1.5 s of frames after its return
-    phase = ((stamps - t0) / period_ns + 0.5) % 1 - 0.5   # offset from the first frame's grid, frames
-    conversion = 1 / 4                                    # a frame is 4 conversions
-    assert np.all(np.abs(phase[:gap + 1]) < conversion / 2)
-    assert np.all(np.abs(phase[gap + 1:]) < conversion / 2), "the frames moved off their grid"
-    lost_after = np.sum(np.round(np.diff(after) / period_ns) - 1)
-    assert lost_after <= 3
+    gaps = np.flatnonzero(np.diff(stamps) > 0.25e9)
+    assert len(gaps) == 3                                 # the chip was gone three times
+    phase = ((stamps - stamps[0]) / period_ns + 0.5) % 1 - 0.5    # off the first frame's grid, in frames
+    # a frame is 4 conversions; the chip may come back up to half a conversion off its old phase
+    assert np.all(np.abs(phase) < 1 / 8 + 0.01), "the frames moved off their grid"
+    # the left chip's cycles while the right one was gone, and a few at the edges: no more
+    gone = np.diff(stamps)[gaps] / 1e9
+    assert all(u <= s * src.rate_hz + 6 for u, s in zip(unpaired, gone)), (unpaired, gone)
+    for g in gaps:                                        # pairing at once: none lost as it settles
+        settling = stamps[g + 1:g + 41]
+        assert np.sum(np.round(np.diff(settling) / period_ns) - 1) <= 1
