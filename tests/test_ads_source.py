@@ -235,3 +235,28 @@ def test_edges_stamped_by_another_clock_still_label_right(kit):
         pins.pin(c.alert_pin, pin_class=WallClockPin)
     src = _labels_right_under_load(kit, pins)
     assert src.rate_hz > 150
+
+
+def test_chips_with_different_oscillators_give_evenly_spaced_frames_at_the_slower_pace(kit):
+    """Real ADS1115 oscillators differ by up to ±10 %: the frames come at the slower chip's
+    pace, stamped on its grid, so they stay evenly spaced; the faster chip's spare cycles are
+    left out without a gap."""
+    pins = MockFactory()
+    slow = 0.03                                                  # the right chip 3 % slow
+    bus = build_bus(kit, pin_factory=pins, bus_hz=400_000, osc_error={kit.chips[0].name: 0.0, kit.chips[1].name: slow})
+    _tagged_inputs(bus, kit)
+    src = AdsSource(kit, bus, pin_factory=pins)
+    try:
+        while src.read_paced(0.001)[0]:
+            pass
+        stamps, rows = _paced_frames(src, 600)
+    finally:
+        src.close()
+        bus.deinit()
+    pace = 860 / 4 / (1 + slow)
+    assert src.rate_hz == pytest.approx(pace, rel=0.002)
+    intervals = np.diff(stamps) / 1e9
+    kept = intervals[intervals < 1.5 / pace]                     # stray lost frames aside
+    assert kept.size > 0.97 * intervals.size
+    assert np.percentile(np.abs(kept - 1 / pace), 99) < 50e-6    # evenly spaced: within 50 µs
+    _paced_labels_right(src, bus, stamps, np.array(rows))

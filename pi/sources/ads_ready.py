@@ -24,9 +24,12 @@ power comes back in single-shot mode and needs the set-up written again.
 
 Frames: each chip completes *cycles* (all its inputs once, in consecutive conversions on a
 fixed grid: conversion k is slot k mod n), stamped with the start of their first conversion. A
-lost conversion costs its cycle only; the grid, and so the frames' spacing, never shifts. Chips run on their own oscillators, so cycles of different chips are paired by
-time: a cycle with no partner within half a cycle is dropped. The frame's stamp is the earliest
-of its cycles; each input's offset within the frame is recorded by the source.
+lost conversion costs its cycle only; the grid, and so the frames' spacing, never shifts. Chips
+run on their own oscillators, so cycles of different chips are paired by time: a cycle with no
+partner within half a cycle is dropped. A frame is stamped with the cycle of the slowest chip
+(:meth:`ReadyReader._reference`), which sets the pace; each input's offset within its chip's
+cycle is recorded by the source (another chip's cycle starts within half a cycle of the stamp:
+by the chips' phase difference, constant while their rates agree).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ POINTER_CONVERSION = b"\x00"   # the pointer byte selecting the conversion regis
 SILENT_PERIODS = 50      # no pulse for this many periods: the chip is silent, probe it
 PROBE_S = 0.25           # a lost or silent chip is set up again this often
 MAX_PENDING = 8          # cycles kept waiting for the other chips' (a chip gone: the oldest go)
+REF_SWITCH = 0.003       # a chip this much slower than the one stamping the frames takes over
 
 
 def read_write_window_s(data_rate: float) -> float:
@@ -325,6 +329,7 @@ class ReadyReader:
                                    numbering=self._numbering)
                         for spec, dev in zip(streams_spec, self.devices)]
         self._pending: dict[ChipStream, deque] = {s: deque() for s in self.streams}
+        self._ref: ChipStream | None = None      # see _reference
         self.tolerance_ns = max(s.period_ns * len(s.inputs) for s in self.streams) // 2
 
     def start(self) -> None:
@@ -377,7 +382,23 @@ class ReadyReader:
                 row = np.zeros(self.n_columns, dtype=np.int64)
                 for s in self.streams:
                     row[s.cols] = pend[s].popleft()[1]
-                self.frames.put((min(heads), row))
+                ref = self._reference()
+                self.frames.put((heads[self.streams.index(ref)] if ref is not None else min(heads), row))
+
+    def _reference(self) -> ChipStream | None:
+        """The chip whose cycles stamp the frames: the slowest one running. Chips' oscillators
+        differ (±10 % on a real part), so the frames come at the slowest chip's pace; stamped
+        on its grid they are evenly spaced, and a faster chip's spare cycle is left out now
+        and then without a gap in the frames. A chip slower by ``REF_SWITCH`` takes over (not
+        less: two chips of one rate would take turns on noise, and each turn would move the
+        stamps by the chips' phase difference)."""
+        live = [s for s in self.streams if not s.lost and s.conv is not None]
+        ref = self._ref
+        if live:
+            slowest = max(live, key=lambda s: s.measured_ns)
+            if ref not in live or slowest.measured_ns > ref.measured_ns * (1 + REF_SWITCH):
+                self._ref = ref = slowest
+        return ref
 
     def close(self) -> None:
         for s, d in zip(self.streams, self.devices):
