@@ -19,10 +19,10 @@ it cannot starve the rest, and the kernel keeps 5 % of every second for normal t
 from __future__ import annotations
 
 import os
-import resource
 import threading
 
 PRIORITY = 40
+_CAP_SYS_NICE = 23                      # linux/capability.h
 #: the longest a thread waiting for the interpreter (the GIL) waits before the holder is asked to
 #: let go. Python's default, 5 ms, is a whole frame at 200 frames/s and four conversions at
 #: 860 SPS: a reader thread woken on time would still be late (measured: bench/sampler_timing.py;
@@ -44,30 +44,58 @@ def available(priority: int = PRIORITY) -> tuple[bool, str]:
     not), without changing anything."""
     if not hasattr(os, "sched_setscheduler"):
         return False, "not Linux"
+    import resource
     try:
         soft, _ = resource.getrlimit(resource.RLIMIT_RTPRIO)
     except (AttributeError, ValueError, OSError):
         soft = 0
     if soft == resource.RLIM_INFINITY or soft >= priority:
         return True, f"RLIMIT_RTPRIO {soft}"
-    if os.geteuid() == 0:
-        return True, "root"
+    if _has_cap_sys_nice():
+        return True, "CAP_SYS_NICE" if os.geteuid() else "root"
     return False, ("not permitted: run as the service (LimitRTPRIO) or raise the rtprio limit "
                    f"(RLIMIT_RTPRIO is {soft}, {priority} needed)")
+
+
+def _has_cap_sys_nice() -> bool:
+    """Whether this process holds CAP_SYS_NICE (root in a container often does not)."""
+    try:
+        with open("/proc/self/status") as f:
+            eff = next(int(line.split()[1], 16) for line in f if line.startswith("CapEff:"))
+        return bool(eff >> _CAP_SYS_NICE & 1)
+    except (OSError, StopIteration, ValueError, IndexError):
+        return os.geteuid() == 0
+
+
+#: why the last refused promotion was refused (for the session's record)
+refused: str | None = None
 
 
 def promote(priority: int = PRIORITY) -> bool:
     """Put the calling thread under SCHED_FIFO at ``priority`` (once per thread; later calls
     return the first answer). False, changing nothing, where it is not allowed."""
+    global refused
     done = getattr(_local, "promoted", None)
     if done is not None:
         return done
     try:
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))   # 0: this thread
         _local.promoted = True
-    except (AttributeError, OSError):
+    except (AttributeError, OSError) as e:
         _local.promoted = False
+        refused = getattr(e, "strerror", None) or str(e)
     return _local.promoted
+
+
+def describe(promoted: bool | None, priority: int = PRIORITY) -> str:
+    """For session.json: how the reading thread ran. ``promoted``: what :func:`promote` said on
+    it (None: not asked yet, so what :func:`available` expects)."""
+    ok, how = available(priority)
+    if promoted:
+        return f"SCHED_FIFO {priority} ({how})"
+    if promoted is None:
+        return f"SCHED_FIFO {priority} expected ({how})" if ok else f"normal ({how})"
+    return f"normal (SCHED_FIFO refused: {refused or how})"
 
 
 def policy_of_this_thread() -> str:

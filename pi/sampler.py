@@ -161,8 +161,7 @@ class Sampler:
         while not self._stop.is_set():
             # one wake-up per chunk, not per frame: the ALERT/RDY callbacks share the
             # interpreter with this thread, and each wake-up here can hold one of them back
-            if self._stop.wait(self.chunk_s):
-                break
+            self._stop.wait(self.chunk_s)           # on a stop, the frames queued so far still go in
             stamps, values = src.read_paced(0.0)
             self._set_missing(src.maintain())       # chips that stopped answering are set up again
             now = time.monotonic_ns()

@@ -7,6 +7,7 @@ from gpiozero.pins.mock import MockFactory
 from analysis.errors import InsoleError
 from pi.emulator import build_bus
 from pi.kit import load_kit
+from pi.sources import ads_ready
 from pi.sources.ads import AdsSource
 
 
@@ -221,20 +222,29 @@ def test_without_reachable_alert_pins_it_falls_back_to_single_shot(kit, monkeypa
     assert src.read(2)[1].shape == (2, 8)
 
 
-def test_edges_stamped_by_another_clock_still_label_right(kit):
-    """Some GPIO drivers stamp edges with the wall clock, not the one ``ticks()`` reads: the
-    reader places them by the smallest delay seen, and labels stay right."""
+@pytest.mark.parametrize("clock", ["wall", "unknown"])
+def test_edges_stamped_by_another_clock_still_label_right(kit, clock):
+    """Some GPIO libraries stamp edges with the wall clock, not the one ``ticks()`` reads: the
+    reader converts those exactly. A clock it does not know it places by the smallest delay seen
+    (and leaves more room before each edge): labels stay right either way."""
+    import time
+
     from pi.emulator.alert import ChipAlertPin
 
-    class WallClockPin(ChipAlertPin):
+    class OtherClockPin(ChipAlertPin):
         def drive_at(self, high, t_s):
-            super().drive_at(high, t_s + 1.7e9)          # ~ now in seconds since 1970
+            if clock == "wall":                          # the same instant on the wall clock
+                t_s += time.time() - time.monotonic()
+            else:
+                t_s += 1.23e6                            # some clock of its own
+            super().drive_at(high, t_s)
 
     pins = MockFactory()
     for c in kit.chips:
-        pins.pin(c.alert_pin, pin_class=WallClockPin)
+        pins.pin(c.alert_pin, pin_class=OtherClockPin)
     src = _labels_right_under_load(kit, pins)
     assert src.rate_hz > 150
+    assert {s.early_ns for s in src.reader.streams} == {ads_ready.MARGIN_NS + (clock != "wall") * ads_ready.UNSURE_NS}
 
 
 def test_chips_with_different_oscillators_give_evenly_spaced_frames_at_the_slower_pace(kit):
@@ -260,3 +270,20 @@ def test_chips_with_different_oscillators_give_evenly_spaced_frames_at_the_slowe
     assert kept.size > 0.97 * intervals.size
     assert np.percentile(np.abs(kept - 1 / pace), 99) < 50e-6    # evenly spaced: within 50 µs
     _paced_labels_right(src, bus, stamps, np.array(rows))
+
+
+def test_a_pin_library_that_stamps_edges_late_gets_single_shot_with_the_reason(kit):
+    """RPi.GPIO (and gpiozero's native factory) give an edge the time they got round to it: a
+    late callback would look on time, so continuous mode could mislabel; it is not used."""
+    class RPiGPIOFactory(MockFactory):        # as gpiozero names it
+        pass
+    pins = RPiGPIOFactory()
+    bus = build_bus(kit, pin_factory=pins)
+    try:
+        src = AdsSource(kit, bus, pin_factory=pins)
+        assert src.mode == "single" and "GPIOZERO_PIN_FACTORY=lgpio" in src.notice
+        src.close()
+        with pytest.raises(InsoleError, match="edge's time from the kernel"):
+            AdsSource(kit, bus, "continuous", pin_factory=RPiGPIOFactory())
+    finally:
+        bus.deinit()

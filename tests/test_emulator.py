@@ -504,3 +504,41 @@ def test_build_bus_from_the_kit_labels_every_sample(factory):
             assert value == round(bus.inputs.counts(col, t_mid_s))
     assert max(max(r.value for r in bus.chip(a).reads) for a in bus.chips) > 1000   # steps were landed
     bus.deinit()
+
+
+def test_an_input_that_fails_stops_its_own_chips_line_and_no_other():
+    """Every chip's ALERT/RDY is delivered by one thread: one chip's input model raising must
+    not stop the others (nor chips made later)."""
+    import time
+    edges = {"bad": 0, "good": 0, "later": 0}
+    boom = {"on": False}
+
+    def failing(t_s):
+        if boom["on"]:
+            raise ValueError("the input model failed")
+        return 0.1
+
+    def chip(address, source, key):
+        c = EmulatedADS1115(address, (source, 0.1, 0.1, 0.1),
+                            alert=lambda high: edges.__setitem__(key, edges[key] + 1))
+        for word in (bytes((3, 0x80, 0x00)), bytes((2, 0x00, 0x00)), bytes((1, 0x40, 0xE0))):
+            c.i2c_write(word, c.clock())              # conversion-ready, continuous at 860 SPS
+        return c
+    bad, good = chip(0x48, failing, "bad"), chip(0x49, 0.2, "good")
+    try:
+        time.sleep(0.1)
+        assert edges["bad"] > 50 and edges["good"] > 50
+        boom["on"] = True
+        time.sleep(0.01)
+        before = dict(edges)
+        time.sleep(0.2)
+        assert edges["bad"] == before["bad"]                          # its line stopped
+        assert edges["good"] - before["good"] > 0.2 * 2 * 860 * 0.8   # the other went on (2 per pulse)
+        assert isinstance(bad._alert.error, ValueError)
+        later = chip(0x4A, 0.3, "later")
+        time.sleep(0.1)
+        assert edges["later"] > 50
+        later.close()
+    finally:
+        bad.close()
+        good.close()

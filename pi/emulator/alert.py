@@ -232,6 +232,14 @@ class _AlertThread:
         self._wake.set()
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:                                    # if it fails, the next chip starts a new one
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+
+    def _serve(self) -> None:
         precise_timers()
         self._ident = threading.get_ident()
         nexts: dict[AlertDriver, int | None] = {}
@@ -240,8 +248,8 @@ class _AlertThread:
             self._wake.clear()
             with self._lock:
                 drivers = list(self._drivers)
-                if not drivers:
-                    self._thread = None
+                if not drivers:                     # under the lock: a chip added now starts a
+                    self._thread = None             # new thread
                     return
             due = []
             self._gathering = True
@@ -250,7 +258,13 @@ class _AlertThread:
                     # woken (a write, a vanish, a new chip): look at every chip; on time: only
                     # at those whose next event has come
                     if woken or d not in nexts or (w := d._wait_s(nexts[d])) is None or w * 1e9 <= _DUE_NS:
-                        changes, nexts[d] = d._due()
+                        try:
+                            changes, nexts[d] = d._due()
+                        except Exception as e:      # that chip's model failed (an input raised):
+                            d.error = e             # its line stops, the other chips' go on
+                            self.remove(d)
+                            nexts.pop(d, None)
+                            continue
                         due += [(t_ns, high, d) for t_ns, high in changes]
             finally:
                 self._gathering = False

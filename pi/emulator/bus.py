@@ -156,7 +156,7 @@ class EmulatedI2C:
     def readfrom_into(self, address: int, buffer, *, start: int = 0, end: int | None = None, stop: bool = True) -> None:
         view = memoryview(buffer)[start:end]
         t0 = self._begin(address)
-        self._transfer(address, t0, 11 + 9 * len(view))
+        self._transfer(address, t0, 11 + 9 * len(view), ack_ns=t0)
         self._finish(t0)                                  # a read: see the module docstring
         view[:] = self.chips[address].i2c_read(len(view), t0)
 
@@ -167,7 +167,7 @@ class EmulatedI2C:
         view = memoryview(buffer_in)[in_start:in_end]
         t0 = self._begin(address)
         head = 1 + 9 + 9 * len(data) + 1 + 9            # S, address, data, Sr, address
-        self._transfer(address, t0, head + 9 * len(view) + 1)
+        self._transfer(address, t0, head + 9 * len(view) + 1, ack_ns=t0)
         self._finish(t0)                                  # a read: see the module docstring
         chip = self.chips[address]
         chip.i2c_write(data, t0)
@@ -203,7 +203,7 @@ class EmulatedI2C:
             self.stats.transactions += 1
             return max(now, self._free_ns) if self.bus_hz else now
 
-    def _transfer(self, address: int, t0: int, bits: int, general_ok: bool = False) -> int:
+    def _transfer(self, address: int, t0: int, bits: int, general_ok: bool = False, ack_ns: int | None = None) -> int:
         """Address phase, faults and bus time; returns the end time, ns. Raises the OSError the
         Linux driver would: a NACK (nobody at the address), or an injected fault. The general
         call (address 0) is acknowledged by every chip present, for a write only."""
@@ -211,7 +211,9 @@ class EmulatedI2C:
             present = general_ok and any(c.acks(t0) for c in self.chips.values())
         else:
             chip = self.chips.get(address)
-            present = chip is not None and chip.acks(t0 + self._bits_ns(10))
+            # the address is acknowledged 10 bits in; a read, which latches at its start, asks
+            # then (asking later would move the chip past the moment the read returns its data)
+            present = chip is not None and chip.acks(t0 + self._bits_ns(10) if ack_ns is None else ack_ns)
         if not present:
             t_end = self._charge(t0, 11)
             with self._meta:

@@ -37,6 +37,11 @@ OSC_TOLERANCE = 1.10           # the internal oscillator may run up to 10 % slow
 WARMUP_FRAMES = 6              # timed at start-up to set the frame rate
 
 
+#: gpiozero pin factories that stamp an edge when they get round to it, not when it happened: a
+#: late callback would then look on time, and its read and write could be placed on the wrong side
+#: of the next conversion (a wrong label). lgpio passes the kernel's event time; pigpio its own.
+STAMPED_LATE = ("RPiGPIOFactory", "NativeFactory")
+
 I2C_DEV = "/dev/i2c-1"        # the Pi's I2C bus on header pins 3 (SDA) and 5 (SCL), through i2c-dev
 NO_BUS_HINT = "to try without a kit: --source emulated"
 
@@ -96,10 +101,6 @@ class AdsSource:
             raise InsoleError(f"unknown ads mode {mode!r}; choose one of {', '.join(MODES)}")
         self.mode = mode
         self.kit = kit
-        from pi.realtime import PRIORITY, available
-        ok, how = available()
-        #: the reading thread's scheduling (pi/realtime.py), as recorded in session.json
-        self.realtime = f"SCHED_FIFO {PRIORITY} ({how})" if ok else f"normal ({how})"
         self.layout = kit.layout
         self.rate_hz = kit.rate_hz
         self.i2c = i2c if i2c is not None else default_bus()
@@ -175,6 +176,11 @@ class AdsSource:
         except Exception as e:          # gpiozero: no pin factory here, a pin in use, …
             raise InsoleError(f"cannot watch the ALERT/RDY pins (GPIO {', '.join(map(str, pins))}): "
                               f"{type(e).__name__}: {e}") from e
+        factory = type(self.reader.devices[0].pin_factory).__name__
+        if factory in STAMPED_LATE:
+            self.close()
+            raise InsoleError(f"continuous mode needs each ALERT/RDY edge's time from the kernel, and gpiozero's "
+                              f"{factory} gives the time it got to it: use lgpio (GPIOZERO_PIN_FACTORY=lgpio)")
         try:
             self.reader.start()
         except OSError as e:
@@ -263,7 +269,7 @@ class AdsSource:
         return {"kind": self.kind, "mode": self.mode, "mode_notice": self.notice, "rate_hz": self.rate_hz,
                 "kit_rate_hz": self.kit.rate_hz, "achievable_hz": self.achievable_hz,
                 "input_offsets_s": dict(zip(self.layout.names, self.input_offsets_s)),
-                "realtime": self.realtime,
+                "realtime": self.realtime,    # the reading thread's scheduling (pi/realtime.py)
                 **self.kit.to_source_json()}
 
     # -- transactions, retried -----------------------------------------------------------------
@@ -308,6 +314,15 @@ class AdsSource:
     @property
     def bus_errors_total(self) -> int:
         return self.bus_errors + (self.reader.bus_errors if self.reader else 0)
+
+    @property
+    def realtime(self) -> str:
+        """How the thread reading the chips runs: SCHED_FIFO, or normal and why (pi/realtime.py).
+        In continuous mode, as its callbacks found it (they have run by the end of the set-up);
+        in single-shot mode the sampler's thread asks when it starts."""
+        from pi import realtime
+        said = [s.promoted for s in self.reader.streams if s.promoted is not None] if self.reader else []
+        return realtime.describe(said[0] if said else None)
 
     def callback_cpu_s(self) -> float | None:
         """Continuous mode: CPU seconds spent so far in the ALERT/RDY callbacks (the reading,

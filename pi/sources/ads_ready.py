@@ -48,8 +48,10 @@ WINDOW = 0.90            # share of that period in which a callback's read and w
 PERIOD_GAPS = 16         # edge gaps averaged before the measured period is trusted
 MARGIN_NS = 40_000       # a transaction this close to an edge counts as across it (clock reads)
 RELEARN_EDGES = 20_000   # edges stamped by another clock: the offset is relearnt this often
+UNSURE_NS = 200_000      # how much earlier than placed an edge stamped by an unknown clock may be
 RETRIES = 2              # a failed transaction is tried this many times more, at once
 POINTER_CONVERSION = b"\x00"   # the pointer byte selecting the conversion register
+LOCK_WAIT_S = 50e-6      # wait between tries for a bus someone else holds
 SILENT_PERIODS = 50      # no pulse for this many periods: the chip is silent, probe it
 PROBE_S = 0.25           # a lost or silent chip is set up again this often
 MAX_PENDING = 8          # cycles kept waiting for the other chips' (a chip gone: the oldest go)
@@ -87,7 +89,9 @@ class ChipStream:
         self._sum = 0
         self.lock = threading.Lock()
         self._offset: int | None = None          # see _from_other_clock
+        self._window_min: int | None = None
         self._other_clock_edges = 0
+        self.early_ns = MARGIN_NS                 # room needed before an edge (see _from_other_clock)
         self.lost = False
         self.cycle = np.zeros(len(inputs), dtype=np.int64)
         self.filled = 0
@@ -103,6 +107,7 @@ class ChipStream:
         self.dropped = 0               # results read but not kept
         self.stale = 0                 # pulses handled after the next one: not read
         self.cpu_ns = 0                # CPU time spent in this chip's callbacks
+        self.promoted: bool | None = None   # whether this chip's callbacks run under SCHED_FIFO
         self._restart()
 
     def _restart(self) -> None:
@@ -143,13 +148,25 @@ class ChipStream:
 
     # -- the pulse --------------------------------------------------------------------------------
     def _from_other_clock(self, ticks, now_ns: int) -> int:
-        """An edge stamped by a clock the pin factory's ``ticks()`` does not share (some GPIO
-        drivers stamp events with the wall clock): place it by the smallest delay seen between
-        edge and callback, relearnt every ``RELEARN_EDGES`` edges (a clock step)."""
+        """An edge stamped by a clock the pin factory's ``ticks()`` does not share. The wall
+        clock (what some GPIO libraries stamp kernel events with) converts exactly: both clocks
+        are read now. Any other clock is placed by the smallest delay seen between edge and
+        callback (relearnt every ``RELEARN_EDGES`` edges, for a clock step); the real edge can
+        then be up to that delay earlier, so transactions need ``UNSURE_NS`` more room before
+        an edge to count as before it (``early_ns``)."""
         raw = int(float(ticks) * 1e9)
+        wall_age = time.time_ns() - raw
+        if 0 <= wall_age < 500_000_000:
+            self.early_ns = MARGIN_NS
+            return now_ns - wall_age
+        self.early_ns = MARGIN_NS + UNSURE_NS
         offset = now_ns - raw
         self._other_clock_edges += 1
-        if self._offset is None or offset < self._offset or self._other_clock_edges % RELEARN_EDGES == 0:
+        if self._other_clock_edges % RELEARN_EDGES == 0:
+            self._offset, self._window_min = self._window_min, None
+        if self._window_min is None or offset < self._window_min:
+            self._window_min = offset
+        if self._offset is None or offset < self._offset:
             self._offset = offset
         return raw + self._offset
 
@@ -164,7 +181,7 @@ class ChipStream:
         """How many of those edges the span [t0, t1] (ns) lies after (0: before ``t_next``), or
         None when an edge falls inside it (within ``MARGIN_NS``)."""
         m = self._edges_before(t0, t_next)
-        return m if t1 < t_next + m * self.measured_ns - MARGIN_NS else None
+        return m if t1 < t_next + m * self.measured_ns - self.early_ns else None
 
     def _input_of(self, c: int) -> int | None:
         for first, j in reversed(self.events):
@@ -182,7 +199,7 @@ class ChipStream:
             self.cpu_ns += time.thread_time_ns() - c0
 
     def _on_edge(self, ticks) -> None:
-        promote()                       # this thread must not wait for a core (pi/realtime.py)
+        self.promoted = promote()       # this thread must not wait for a core (pi/realtime.py)
         f = self.factory
         age_s = f.ticks_diff(f.ticks(), ticks)
         now_ns = time.monotonic_ns()
@@ -209,7 +226,7 @@ class ChipStream:
                 t_next = edge_ns if c == self.pending[0] + 1 else prev_edge + self.measured_ns
                 self._settle(self.pending, t_next)
             self.pending = None
-            if time.monotonic_ns() > edge_ns + self.measured_ns - MARGIN_NS:
+            if time.monotonic_ns() > edge_ns + self.measured_ns - self.early_ns:
                 # the next conversion has ended too (this callback came late, its successor is
                 # queued behind it): a read now would not return this one's result, and the
                 # next callback reads the newer one; skip, so that a backlog clears at once
@@ -218,8 +235,9 @@ class ChipStream:
             j = self.inputs[(c + 2) % len(self.inputs)]     # the input of conversion c + 2's slot
             i2c, addr, buf = self.i2c, self.address, self._buf
             clock = time.monotonic_ns
-            while not i2c.try_lock():             # the sampler may be probing another chip
-                time.sleep(0)
+            while not i2c.try_lock():             # the sampler may be probing another chip:
+                time.sleep(LOCK_WAIT_S)           # a real sleep, or (real-time, on one core) it
+                                                  # would never get the core to let go
             try:
                 # straight to busio, the bus taken once for both: the library's register
                 # helpers would take and release it for each (and build the buffers) every time
