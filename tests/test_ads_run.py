@@ -42,7 +42,7 @@ def test_faults_and_a_vanished_chip_cost_a_marked_gap_not_the_run(tmp_path, mode
     assert len(gaps) == 1, meta["gaps"]
     gap = gaps[0]
     assert "chip right" in gap["reason"]
-    assert 1.3 < gap["t_s"] < 1.8 and 1.9 < gap["duration_s"] < 2.5
+    assert 1.0 < gap["t_s"] < 1.8 and 1.9 < gap["duration_s"] < 2.5     # 1.5 s after the vanish was set, less the set-up
     rate = meta["rate_hz"]
     assert gap["frames"] == pytest.approx(gap["duration_s"] * rate, abs=3)
     assert health["skipped_frames"] >= gap["frames"] - 2
