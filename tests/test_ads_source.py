@@ -287,3 +287,36 @@ def test_a_pin_library_that_stamps_edges_late_gets_single_shot_with_the_reason(k
             AdsSource(kit, bus, "continuous", pin_factory=RPiGPIOFactory())
     finally:
         bus.deinit()
+
+
+def test_each_inputs_recorded_offset_is_when_its_conversion_started(kit):
+    """session.json's input_offsets_s: every value in a frame was converted starting at the
+    frame's stamp plus its input's offset (the second chip's cycle runs at its own phase)."""
+    pins = MockFactory()
+    bus = build_bus(kit, pin_factory=pins, bus_hz=400_000)
+    _tagged_inputs(bus, kit)
+    src = AdsSource(kit, bus, pin_factory=pins)
+    try:
+        while src.read_paced(0.001)[0]:
+            pass
+        stamps, rows = _paced_frames(src, 200)
+    finally:
+        src.close()
+        bus.deinit()
+    offsets = src.describe()["input_offsets_s"]
+    rows = np.array(rows)
+    for chip in kit.chips:
+        period = 1e9 / chip.data_rate
+        convs = list(bus.chip(chip.address).conversions)
+        starts = np.array([c.t_start_ns for c in convs])
+        for col, sensor in enumerate(kit.layout):
+            if sensor.chip != chip.name:
+                continue
+            errors = []
+            for stamp, row in zip(stamps, rows):
+                at = stamp + offsets[sensor.name] * 1e9
+                lo, hi = np.searchsorted(starts, [at - 3 * period, at + 3 * period])
+                match = [c for c in convs[lo:hi] if c.value == row[col] and c.input == sensor.input]
+                assert match, f"{sensor.name}: no conversion near its recorded time"
+                errors.append(min(abs(c.t_start_ns - at) for c in match))
+            assert np.percentile(errors, 99) < 0.1 * period, f"{sensor.name}: {np.max(errors) / 1e3:.0f} µs off"

@@ -193,11 +193,13 @@ class AdsSource:
         # frames lost to a late pulse show as longer intervals: the typical one is the chips' pace
         self.achievable_hz = round(1e9 / float(np.median(np.diff(stamps))), 1)
         self.rate_hz = self.achievable_hz
-        # each chip converts its inputs in order, one per conversion
+        # each chip converts its inputs in order, one per conversion, its cycle starting where the
+        # warm-up found it against the chip that stamps the frames (its phase)
         self.input_offsets_s = [0.0] * len(self.layout)
-        for ads, _, inputs, cols, _ in specs:
-            for slot, col in enumerate(cols):
-                self.input_offsets_s[col] = round(slot / ads.data_rate, 6)
+        for stream in self.reader.streams:
+            lead_ns = self.reader.lead_ns.get(stream, 0.0)
+            for slot, col in enumerate(stream.cols):
+                self.input_offsets_s[col] = round((lead_ns + slot * stream.measured_ns) / 1e9, 6)
 
     def _check_window(self) -> None:
         """Time a read and a write on each chip here, and refuse continuous mode (with the

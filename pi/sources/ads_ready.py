@@ -348,6 +348,9 @@ class ReadyReader:
                         for spec, dev in zip(streams_spec, self.devices)]
         self._pending: dict[ChipStream, deque] = {s: deque() for s in self.streams}
         self._ref: ChipStream | None = None      # see _reference
+        #: where each chip's cycles start against the frames' stamps, ns (a running mean): its
+        #: phase against the stamping chip, constant while their rates agree
+        self.lead_ns: dict[ChipStream, float] = {}
         self.tolerance_ns = max(s.period_ns * len(s.inputs) for s in self.streams) // 2
 
     def start(self) -> None:
@@ -401,7 +404,11 @@ class ReadyReader:
                 for s in self.streams:
                     row[s.cols] = pend[s].popleft()[1]
                 ref = self._reference()
-                self.frames.put((heads[self.streams.index(ref)] if ref is not None else min(heads), row))
+                stamp = heads[self.streams.index(ref)] if ref is not None else min(heads)
+                for s, head in zip(self.streams, heads):     # each chip's cycle start, from the stamp
+                    lead = self.lead_ns.get(s)
+                    self.lead_ns[s] = head - stamp if lead is None else lead + (head - stamp - lead) / 16
+                self.frames.put((stamp, row))
 
     def _reference(self) -> ChipStream | None:
         """The chip whose cycles stamp the frames: the slowest one running. Chips' oscillators
