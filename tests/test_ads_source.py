@@ -247,29 +247,37 @@ def test_edges_stamped_by_another_clock_still_label_right(kit, clock):
     assert {s.early_ns for s in src.reader.streams} == {ads_ready.MARGIN_NS + (clock != "wall") * ads_ready.UNSURE_NS}
 
 
-def test_chips_with_different_oscillators_give_evenly_spaced_frames_at_the_slower_pace(kit):
-    """Real ADS1115 oscillators differ by up to ±10 %: the frames come at the slower chip's
-    pace, stamped on its grid, so they stay evenly spaced; the faster chip's spare cycles are
-    left out without a gap."""
+def _tagged_continuous_run(kit, n, **bus_options):
+    """``n`` frames or more in continuous mode from tagged emulated chips on a 400 kHz bus, the
+    start-up's frames left out: (source, bus, stamps, rows), both closed (their logs stay)."""
     pins = MockFactory()
-    slow = 0.03                                                  # the right chip 3 % slow
-    bus = build_bus(kit, pin_factory=pins, bus_hz=400_000, osc_error={kit.chips[0].name: 0.0, kit.chips[1].name: slow})
+    bus = build_bus(kit, pin_factory=pins, bus_hz=400_000, **bus_options)
     _tagged_inputs(bus, kit)
     src = AdsSource(kit, bus, pin_factory=pins)
     try:
         while src.read_paced(0.001)[0]:
             pass
-        stamps, rows = _paced_frames(src, 600)
+        stamps, rows = _paced_frames(src, n)
     finally:
         src.close()
         bus.deinit()
+    return src, bus, stamps, np.array(rows)
+
+
+def test_chips_with_different_oscillators_give_evenly_spaced_frames_at_the_slower_pace(kit):
+    """Real ADS1115 oscillators differ by up to ±10 %: the frames come at the slower chip's
+    pace, stamped on its grid, so they stay evenly spaced; the faster chip's spare cycles are
+    left out without a gap."""
+    slow = 0.03                                                  # the right chip 3 % slow
+    src, bus, stamps, rows = _tagged_continuous_run(kit, 600, osc_error={kit.chips[0].name: 0.0,
+                                                                         kit.chips[1].name: slow})
     pace = 860 / 4 / (1 + slow)
     assert src.rate_hz == pytest.approx(pace, rel=0.002)
     intervals = np.diff(stamps) / 1e9
     kept = intervals[intervals < 1.5 / pace]                     # stray lost frames aside
     assert kept.size > 0.97 * intervals.size
     assert np.percentile(np.abs(kept - 1 / pace), 99) < 50e-6    # evenly spaced: within 50 µs
-    _paced_labels_right(src, bus, stamps, np.array(rows))
+    _paced_labels_right(src, bus, stamps, rows)
 
 
 def test_a_pin_library_that_stamps_edges_late_gets_single_shot_with_the_reason(kit):
@@ -292,19 +300,8 @@ def test_a_pin_library_that_stamps_edges_late_gets_single_shot_with_the_reason(k
 def test_each_inputs_recorded_offset_is_when_its_conversion_started(kit):
     """session.json's input_offsets_s: every value in a frame was converted starting at the
     frame's stamp plus its input's offset (the second chip's cycle runs at its own phase)."""
-    pins = MockFactory()
-    bus = build_bus(kit, pin_factory=pins, bus_hz=400_000)
-    _tagged_inputs(bus, kit)
-    src = AdsSource(kit, bus, pin_factory=pins)
-    try:
-        while src.read_paced(0.001)[0]:
-            pass
-        stamps, rows = _paced_frames(src, 200)
-    finally:
-        src.close()
-        bus.deinit()
+    src, bus, stamps, rows = _tagged_continuous_run(kit, 200)
     offsets = src.describe()["input_offsets_s"]
-    rows = np.array(rows)
     for chip in kit.chips:
         period = 1e9 / chip.data_rate
         convs = list(bus.chip(chip.address).conversions)
