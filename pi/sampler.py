@@ -193,7 +193,7 @@ class Sampler:
 
     def _loop_deadlines(self) -> None:
         src = self.source
-        if getattr(src, "realtime", None):      # chips read on this thread's deadlines
+        if getattr(src, "wants_realtime", False):   # chips read on this thread's deadlines
             from pi.realtime import promote
             promote()
         period_ns = int(round(1e9 / self.pace_hz))

@@ -151,13 +151,13 @@ class EmulatedI2C:
                     chip.general_call_reset(t_end)
         else:
             self.chips[address].i2c_write(data, t_end)
-        self._finish(t_end)
+        self._wait_until(t_end)
 
     def readfrom_into(self, address: int, buffer, *, start: int = 0, end: int | None = None, stop: bool = True) -> None:
         view = memoryview(buffer)[start:end]
         t0 = self._begin(address)
         self._transfer(address, t0, 11 + 9 * len(view), ack_ns=t0)
-        self._finish(t0)                                  # a read: see the module docstring
+        self._wait_until(t0)                                  # a read: see the module docstring
         view[:] = self.chips[address].i2c_read(len(view), t0)
 
     def writeto_then_readfrom(self, address: int, buffer_out, buffer_in, *, out_start: int = 0,
@@ -168,7 +168,7 @@ class EmulatedI2C:
         t0 = self._begin(address)
         head = 1 + 9 + 9 * len(data) + 1 + 9            # S, address, data, Sr, address
         self._transfer(address, t0, head + 9 * len(view) + 1, ack_ns=t0)
-        self._finish(t0)                                  # a read: see the module docstring
+        self._wait_until(t0)                                  # a read: see the module docstring
         chip = self.chips[address]
         chip.i2c_write(data, t0)
         view[:] = chip.i2c_read(len(view), t0)
@@ -218,7 +218,7 @@ class EmulatedI2C:
             t_end = self._charge(t0, 11)
             with self._meta:
                 self.stats.nacks[address] = self.stats.nacks.get(address, 0) + 1
-            self._finish(t_end)
+            self._wait_until(t_end)
             raise OSError(self.nack_errno, os.strerror(self.nack_errno))
         t_end = self._charge(t0, bits)
         with self._meta:
@@ -227,7 +227,7 @@ class EmulatedI2C:
                 self._fail_next = max(self._fail_next - 1, 0)
                 self.stats.faults += 1
         if fail:
-            self._finish(t_end)
+            self._wait_until(t_end)
             raise OSError(self.fault_errno, os.strerror(self.fault_errno))
         return t_end
 
@@ -240,13 +240,13 @@ class EmulatedI2C:
             self.stats.busy_s += bits / self.bus_hz
         return t_end
 
-    def _finish(self, t_end: int) -> None:
-        """Return no earlier than ``t_end`` (ns: a write's modelled end, a read's start), and
+    def _wait_until(self, t_ns: int) -> None:
+        """Return no earlier than ``t_ns`` (a write's modelled end, a read's start), and
         without spinning: the caller sleeps, with 1 µs timer slack, so it returns about one
         thread wake-up (tens of µs) after, as a Pi's I2C driver does after its interrupt."""
         if not self.bus_hz:
             return
         if self._sleep is time.sleep:
             precise_timers()
-        while (left := t_end - self.clock()) > 0:
+        while (left := t_ns - self.clock()) > 0:
             self._sleep(left / 1e9)

@@ -89,6 +89,7 @@ class AdsSource:
     kind = "ads"
     integer_values = True
     own_clock = False
+    wants_realtime = True      # the thread reading the chips asks for SCHED_FIFO (pi/realtime.py)
 
     def __init__(self, kit, i2c=None, mode: str | None = None, pin_factory=None):
         from adafruit_ads1x15 import ADS1015, ADS1115
