@@ -161,3 +161,47 @@ def test_a_chip_back_from_a_power_cut_rejoins_the_frame_grid_at_once():
     # and the frames between the power cuts are whole (a stray late pulse on a busy machine aside)
     steps = np.round(np.delete(np.diff(stamps), gaps) / period_ns)
     assert np.sum(steps - 1) <= 0.03 * len(stamps)
+
+
+def test_a_reader_held_up_past_the_silence_bound_leaves_a_converting_chip_alone(monkeypatch):
+    """The callbacks held up for 100 ms (a garbage collection in a big process, a busy core):
+    both chips look silent to the sampler's maintain(), but they still convert with our set-up,
+    so neither is set up again, and the frames after the hold keep their grid (before: the
+    chips were reset, their numbering restarted, and the frames could move off their grid)."""
+    kit = load_kit()
+    pins = MockFactory()
+    bus = build_bus(kit, pin_factory=pins, bus_hz=400_000)
+    calls = {"n": 0}
+    on_edge = ads_ready.ChipStream._on_edge
+
+    def holding(self, ticks):
+        calls["n"] += 1
+        if calls["n"] == 400:
+            calls["at"] = time.monotonic_ns()
+            time.sleep(0.1)                               # over SILENT_PERIODS (58 ms at 860 SPS)
+        on_edge(self, ticks)
+    monkeypatch.setattr(ads_ready.ChipStream, "_on_edge", holding)
+    src = AdsSource(kit, bus, pin_factory=pins)
+    setups = []
+    for s in src.reader.streams:
+        s.setup = lambda setup=s.setup, s=s: (setups.append(s.name), setup())[1]
+    stamps = []
+    try:
+        t_end = time.monotonic() + 1.2
+        silent_seen = False
+        while time.monotonic() < t_end:
+            missing = src.maintain()                      # as the sampler does, every read
+            silent_seen |= bool(missing)
+            stamps += src.read_paced(0.005)[0]
+    finally:
+        src.close()
+        bus.deinit()
+    assert "at" in calls
+    assert setups == [], f"chips set up again: {setups}"
+    assert silent_seen                                    # the hold was long enough to look silent
+    stamps = np.array(stamps)
+    period_ns = 1e9 / src.rate_hz
+    phase = ((stamps - stamps[0]) / period_ns + 0.5) % 1 - 0.5
+    assert np.all(np.abs(phase) < 0.01), "the frames moved off their grid"
+    after = stamps[stamps > calls["at"] + 0.2e9]
+    assert len(after) > 0.9 * 0.2 * src.rate_hz            # and they keep coming after it

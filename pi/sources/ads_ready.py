@@ -93,6 +93,7 @@ class ChipStream:
         self._other_clock_edges = 0
         self.early_ns = MARGIN_NS                 # room needed before an edge (see _from_other_clock)
         self.lost = False
+        self.alert_silent = False      # converting, but no pulse has reached us (see maintain)
         self.cycle = np.zeros(len(inputs), dtype=np.int64)
         self.filled = 0
         self.first_ns = 0
@@ -210,6 +211,7 @@ class ChipStream:
         with self.lock:
             if self.lost:
                 return
+            self.alert_silent = False
             prev_edge = self.last_edge_ns
             if self.conv is None:                 # (re)started: number as the other chips do
                 self.conv = self.numbering(self, edge_ns)
@@ -320,12 +322,29 @@ class ChipStream:
     def silent(self, now_ns: int) -> bool:
         return now_ns - self.last_edge_ns > SILENT_PERIODS * self.period_ns
 
+    def converting(self) -> bool:
+        """Whether the chip still holds our continuous-mode set-up (its config register, input
+        aside): it is converting and pulsing, whatever reached us. One read; raises OSError if
+        the chip does not answer. A chip that lost power reads its power-on config (0x8583,
+        single-shot, comparator off)."""
+        mux = 7 << self.lib._ADS1X15_CONFIG_MUX_OFFSET
+        word = self.ads._read_register(1)
+        return word & ~(mux | self.lib._ADS1X15_CONFIG_OS_SINGLE) == self._config(0) & ~mux
+
     def maintain(self, now_ns: int) -> None:
-        """Set a lost or silent chip up again (at most every ``PROBE_S``)."""
+        """Set a lost or silent chip up again (at most every ``PROBE_S``). A silent chip that
+        still holds our set-up is left alone: its pulses stopped reaching us (this thread held
+        up, as by a garbage collection or a busy core, or a loose ALERT/RDY wire), and setting
+        it up again would only restart its numbering and cost frames (``alert_silent``)."""
         if not (self.lost or self.silent(now_ns)) or now_ns - self.last_probe_ns < PROBE_S * 1e9:
             return
         with self.lock:
             try:
+                if not self.lost:
+                    self.last_probe_ns = time.monotonic_ns()
+                    if self.converting():
+                        self.alert_silent = self.silent(time.monotonic_ns())
+                        return
                 self.setup()
             except OSError:
                 self.lost = True
