@@ -328,7 +328,7 @@ class ChipStream:
         the chip does not answer. A chip that lost power reads its power-on config (0x8583,
         single-shot, comparator off)."""
         mux = 7 << self.lib._ADS1X15_CONFIG_MUX_OFFSET
-        word = self.ads._read_register(1)
+        word = self._xfer(self.ads._read_register, 1)
         return word & ~(mux | self.lib._ADS1X15_CONFIG_OS_SINGLE) == self._config(0) & ~mux
 
     def maintain(self, now_ns: int) -> None:
