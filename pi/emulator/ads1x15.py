@@ -157,8 +157,9 @@ class EmulatedADS1x15:
     since ``epoch_ns``), an object with a ``volts(t_s)`` method, or a constant in volts.
     ``osc_error``: fractional oscillator error, + = slow (0.1 makes every conversion 10 % long).
     ``noise_lsb``: Gaussian noise, SD in LSB of the chip's own resolution (seeded by ``seed``).
-    ``alert``: a gpiozero MockPin (driven with drive_low/drive_high) or a callable(level: bool),
-    True = high, for the ALERT/RDY line; driven from a thread of its own.
+    ``alert``: a gpiozero MockPin (driven with drive_low/drive_high), a line of an emulated GPIO
+    chip (:mod:`.gpiochip`) or a callable(level: bool), True = high, for the ALERT/RDY line;
+    driven from the shared ALERT thread, each change handed over as ``delivery`` says.
     ``clock``: ns clock (monotonic); ``log_size``: conversions and reads kept in the logs.
     """
 
@@ -169,7 +170,7 @@ class EmulatedADS1x15:
     def __init__(self, address: int = 0x48, inputs: Iterable = (0.0, 0.0, 0.0, 0.0), *,
                  osc_error: float = 0.0, noise_lsb: float = 0.0, seed: int = 0, alert=None,
                  epoch_ns: int | None = None, clock: Callable[[], int] = time.monotonic_ns,
-                 log_size: int = 200_000, name: str | None = None):
+                 log_size: int = 200_000, name: str | None = None, delivery=None):
         if not 0x48 <= address <= 0x4B:
             raise ValueError(f"address: expected 0x48-0x4B (ADDR pin), got {address:#04x}")
         if not -0.5 < osc_error < 1.0:
@@ -192,7 +193,7 @@ class EmulatedADS1x15:
         self._reset_registers()
         self._alert: AlertDriver | None = None
         if alert is not None:
-            self.attach_alert(alert)
+            self.attach_alert(alert, delivery)
 
     # ---- state ---------------------------------------------------------------------------
     def _reset_registers(self) -> None:
@@ -386,12 +387,14 @@ class EmulatedADS1x15:
             times += [t for w in self._vanish for t in (w.from_ns, w.to_ns) if t > self._now_ns]
             return min(times) if times else None
 
-    def attach_alert(self, pin) -> None:
-        """Drive ALERT/RDY onto ``pin`` (a gpiozero MockPin or a callable(level: bool))."""
+    def attach_alert(self, pin, delivery=None) -> None:
+        """Drive ALERT/RDY onto ``pin`` (a gpiozero MockPin, a line of an emulated GPIO chip or a
+        callable(level: bool)); ``delivery``: when each change is handed over
+        (:mod:`pi.emulator.delivery`; None: at once)."""
         with self._lock:
             if self._alert is not None:
                 self._alert.close()
-            self._alert = AlertDriver(self, pin)
+            self._alert = AlertDriver(self, pin, delivery)
         self._alert.start()
 
     def close(self) -> None:

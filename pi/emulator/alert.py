@@ -34,6 +34,10 @@ from .timers import precise_timers
 PULSE_NS = 8_000            # width of the conversion-ready pulse in continuous mode
 _DUE_NS = 50_000            # changes due this soon are delivered now: a sleep cannot be shorter
 _IDLE_WAIT_S = 0.1          # re-check at least this often when nothing is scheduled
+#: SCHED_FIFO priority for the ALERT thread, or None (normal). An emulator process standing
+#: for a board's kernel (pi.emulator.remote) sets it above the reader's: on a Pi the kernel's
+#: interrupt handling is not held up by user threads
+KERNEL_PRIORITY: int | None = None
 
 
 def _signed(word: int) -> int:
@@ -77,10 +81,13 @@ class ChipAlertPin(MockPin):
 
 def level_setter(pin) -> Callable[[bool, int], None]:
     """A callable(high: bool, t_ns: int) driving ``pin``: a :class:`ChipAlertPin` (stamped with
-    the chip's time ``t_ns``), another gpiozero MockPin (drive_high/drive_low), or a callable
-    taking the level itself."""
+    the chip's time ``t_ns``), a line of an emulated GPIO chip (``set_level(high, t_ns)``: its
+    events carry ``t_ns``, as the kernel's timestamps do), another gpiozero MockPin
+    (drive_high/drive_low), or a callable taking the level itself."""
     if isinstance(pin, ChipAlertPin):
         return lambda high, t_ns: pin.drive_at(high, t_ns / 1e9)
+    if hasattr(pin, "set_level"):                      # a line of an emulated GPIO chip
+        return pin.set_level
     if hasattr(pin, "drive_high") and hasattr(pin, "drive_low"):
         return lambda high, t_ns: pin.drive_high() if high else pin.drive_low()
     if callable(pin):
@@ -139,9 +146,14 @@ class AlertDriver:
     raised (delivery carries on, as the line would).
     """
 
-    def __init__(self, chip, pin):
+    def __init__(self, chip, pin, delivery=None):
         self._chip = chip
         self._set = level_setter(pin)
+        #: when each change is handed over (pi.emulator.delivery; None: at once)
+        self.delivery = delivery
+        #: the product's Python on a modelled board (pi.emulator.boards.SlowPython), or None: a
+        #: callback's span starts where the pin library's dispatch to it does
+        self.cpu_model = None
         self._queue: deque[tuple[int, bool]] = deque()      # guarded by the chip's lock
         self._closed = False
         self.level = True                                   # open drain, pulled up
@@ -170,10 +182,15 @@ class AlertDriver:
             return
         self.level = high
         self.changes += 1
+        cpu = self.cpu_model
+        if cpu is not None:
+            cpu.begin()
         try:
             self._set(high, t_ns)
         except Exception as e:                  # a faulty callback must not stop the line
             self.error = e
+        if cpu is not None:
+            cpu.checkpoint()
 
     def _due(self) -> tuple[list[tuple[int, bool]], int | None]:
         """Bring the chip to now; the changes due now, and when the next event is (chip clock, ns)."""
@@ -241,6 +258,9 @@ class _AlertThread:
 
     def _serve(self) -> None:
         precise_timers()
+        if KERNEL_PRIORITY is not None:
+            from pi.realtime import promote
+            promote(KERNEL_PRIORITY)
         self._ident = threading.get_ident()
         nexts: dict[AlertDriver, int | None] = {}
         woken = True
@@ -269,7 +289,18 @@ class _AlertThread:
             finally:
                 self._gathering = False
             due.sort(key=lambda e: e[0])
-            for t_ns, high, d in due:               # outside the chips' locks: a callback may
+            ready, models = [], {}
+            for t_ns, high, d in due:               # a modelled board hands changes over later
+                if d.delivery is None:
+                    ready.append((t_ns, high, d))
+                else:
+                    d.delivery.put(t_ns, high, d)
+            for d in drivers:
+                if d.delivery is not None:
+                    models[id(d.delivery)] = (d.delivery, d)
+            for model, d in models.values():
+                ready += model.take(d._chip.clock())
+            for t_ns, high, d in ready:             # outside the chips' locks: a callback may
                 d._deliver(high, t_ns)              # read the chips over the bus
             # the next events were known before the callbacks; whatever they changed (a
             # conversion started, a line released) wakes this thread through ``wake``
@@ -277,6 +308,7 @@ class _AlertThread:
             for d in [d for d in nexts if d not in live]:
                 del nexts[d]
             waits = [w for d, n in nexts.items() if (w := d._wait_s(n)) is not None]
+            waits += [w for model, d in models.values() if (w := d._wait_s(model.next_ns())) is not None]
             wait_s = min(min(waits, default=_IDLE_WAIT_S), _IDLE_WAIT_S)
             woken = wait_s <= 0 or self._wake.wait(wait_s)
 

@@ -173,6 +173,47 @@ class EmulatedI2C:
         chip.i2c_write(data, t0)
         view[:] = chip.i2c_read(len(view), t0)
 
+    def transfer(self, messages) -> list[bytes]:
+        """One combined transfer, as Linux's I2C_RDWR ioctl makes it: ``messages`` is a list of
+        (address, data: bytes) writes and (address, n: int) reads, joined by repeated starts and
+        ended by one stop. Each write reaches its chip at its own end, each read takes the
+        register as it starts, and the caller is held to the end of the whole transfer (the
+        ioctl returns then). Returns the bytes of each read, in order. A NACK ends the transfer
+        at that message (the writes before it were made); an injected fault fails it whole."""
+        self._check()
+        now = self.clock()
+        with self._meta:
+            self.stats.transactions += 1
+            t0 = max(now, self._free_ns) if self.bus_hz else now
+            fail = self._fail_next > 0 or (self._fault_rate > 0 and self._rng.random() < self._fault_rate)
+            if fail:
+                self._fail_next = max(self._fail_next - 1, 0)
+                self.stats.faults += 1
+        out, bits, t = [], 0, t0
+        try:
+            for address, what in messages:
+                chip = self.chips.get(address)
+                if chip is None or not chip.acks(t):
+                    bits += 10
+                    with self._meta:
+                        self.stats.nacks[address] = self.stats.nacks.get(address, 0) + 1
+                    raise OSError(self.nack_errno, os.strerror(self.nack_errno))
+                read = isinstance(what, int)
+                n = what if read else len(what)
+                if read and not fail:                     # latched as it starts
+                    out.append(chip.i2c_read(n, t))
+                msg_bits = 1 + 9 + 9 * n                  # (repeated) start, address, data
+                bits += msg_bits
+                t += self._bits_ns(msg_bits)
+                if not read and not fail:                 # made at its end
+                    chip.i2c_write(bytes(what), t)
+            bits += 1                                     # the stop
+            if fail:
+                raise OSError(self.fault_errno, os.strerror(self.fault_errno))
+            return out
+        finally:
+            self._wait_until(self._charge(t0, bits))
+
     def deinit(self) -> None:
         """Release the bus and stop the chips' ALERT/RDY threads; the chips' logs stay."""
         self._closed = True

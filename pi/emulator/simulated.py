@@ -136,13 +136,18 @@ def _alert_pin(factory, number: int):
 def build_bus(kit, *, inputs: RunnerInputs | None = None, sim_settings: SimSettings | None = None,
               sim_rate_hz: float = 1000.0, bus_hz: float | None = None, fault_rate: float = 0.0,
               seed: int = 0, osc_error: float | dict = 0.0, noise_lsb: float = 0.0, pin_factory=None,
-              clock: Callable[[], int] = time.monotonic_ns, **bus_options) -> EmulatedI2C:
+              gpio_chip=None, delivery=None, clock: Callable[[], int] = time.monotonic_ns,
+              **bus_options) -> EmulatedI2C:
     """The kit's chips (type and address from the kit) on one :class:`EmulatedI2C`.
 
     The inputs come from ``inputs`` or a new :class:`RunnerInputs` (``sim_settings``,
     ``sim_rate_hz``); ``osc_error`` is one fraction for all chips or a dict chip name → fraction;
     with a gpiozero ``pin_factory`` (e.g. ``MockFactory()``) each chip with an ``alert_pin``
-    drives that pin (a :class:`ChipAlertPin` on a MockFactory) as its ALERT/RDY line. The bus keeps ``inputs``,
+    drives that pin (a :class:`ChipAlertPin` on a MockFactory) as its ALERT/RDY line; with a
+    ``gpio_chip`` (:class:`pi.emulator.gpiochip.EmulatedGpioChip`) it drives that chip's line
+    instead, for a reader of the character device. ``delivery`` (:mod:`pi.emulator.delivery`,
+    one model shared by every chip, as one pin library serves them all) says when each edge is
+    handed over; None: at once. The bus keeps ``inputs``,
     ``epoch_ns`` (clock time of the simulated t = 0) and ``names`` (chip name → address).
     Other options (``require_lock``, ``nack_errno``, …) go to :class:`EmulatedI2C`.
     """
@@ -150,10 +155,15 @@ def build_bus(kit, *, inputs: RunnerInputs | None = None, sim_settings: SimSetti
     bus = EmulatedI2C(bus_hz=bus_hz, fault_rate=fault_rate, seed=seed, clock=clock, **bus_options)
     for i, c in enumerate(kit.chips):
         err = osc_error.get(c.name, 0.0) if isinstance(osc_error, dict) else osc_error
-        alert = _alert_pin(pin_factory, c.alert_pin) if pin_factory is not None and c.alert_pin is not None else None
+        alert = None
+        if c.alert_pin is not None:
+            if gpio_chip is not None:
+                alert = gpio_chip.line(c.alert_pin)
+            elif pin_factory is not None:
+                alert = _alert_pin(pin_factory, c.alert_pin)
         chip = CHIP_TYPES[c.type](c.address, [inputs.input(c.name, k) for k in range(4)], osc_error=err,
                                   noise_lsb=noise_lsb, seed=seed + 1 + i, alert=alert,
-                                  epoch_ns=inputs.epoch_ns, clock=clock, name=c.name)
+                                  epoch_ns=inputs.epoch_ns, clock=clock, name=c.name, delivery=delivery)
         bus.add(chip)
     bus.inputs, bus.epoch_ns = inputs, inputs.epoch_ns
     bus.names = {c.name: c.address for c in kit.chips}

@@ -91,7 +91,8 @@ class AdsSource:
     own_clock = False
     wants_realtime = True      # the thread reading the chips asks for SCHED_FIFO (pi/realtime.py)
 
-    def __init__(self, kit, i2c=None, mode: str | None = None, pin_factory=None):
+    def __init__(self, kit, i2c=None, mode: str | None = None, pin_factory=None, lines=None,
+                 cpu_model=None, board: dict | None = None):
         from adafruit_ads1x15 import ADS1015, ADS1115
         from adafruit_ads1x15 import ads1x15 as lib
 
@@ -102,6 +103,9 @@ class AdsSource:
             raise InsoleError(f"unknown ads mode {mode!r}; choose one of {', '.join(MODES)}")
         self.mode = mode
         self.kit = kit
+        #: an emulated board (pi.emulator.boards): its slower Python and its record; None for real
+        self.cpu_model, self.board = cpu_model, board
+        self.edges_notice: str | None = None
         self.layout = kit.layout
         self.rate_hz = kit.rate_hz
         self.i2c = i2c if i2c is not None else default_bus()
@@ -136,7 +140,7 @@ class AdsSource:
         self.notice: str | None = None
         if mode == "continuous":
             try:
-                self._start_continuous(pin_factory)
+                self._start_continuous(pin_factory, lines)
                 return
             except InsoleError as e:
                 if not auto:
@@ -156,7 +160,7 @@ class AdsSource:
     # -- continuous + ALERT/RDY ---------------------------------------------------------------
     paced = property(lambda self: self.reader is not None)
 
-    def _start_continuous(self, pin_factory) -> None:
+    def _start_continuous(self, pin_factory, lines) -> None:
         from pi.sources.ads_ready import ReadyReader
         missing = [c.name for c in self.kit.chips if c.alert_pin is None]
         if missing:
@@ -172,12 +176,20 @@ class AdsSource:
                 specs.append((self.ads[chip.name], self._lib, [j for j, _ in sensors], [i for _, i in sensors],
                               chip.name))
                 pins.append(chip.alert_pin)
+        if lines is None and pin_factory is None:
+            # on a Pi: the kernel's GPIO character device, or gpiozero's callbacks where it
+            # cannot be used (they come 0.5 ms late through lgpio: the rate may step down)
+            from pi.sources.gpio_lines import NoLines, opener
+            try:
+                lines = opener()
+            except NoLines as e:
+                self.edges_notice = f"ALERT/RDY edges through gpiozero: {e}"
         try:
-            self.reader = ReadyReader(specs, len(self.layout), pins, pin_factory)
+            self.reader = ReadyReader(specs, len(self.layout), pins, pin_factory, lines, self.cpu_model)
         except Exception as e:          # gpiozero: no pin factory here, a pin in use, …
             raise InsoleError(f"cannot watch the ALERT/RDY pins (GPIO {', '.join(map(str, pins))}): "
                               f"{type(e).__name__}: {e}") from e
-        factory = type(self.reader.devices[0].pin_factory).__name__
+        factory = type(self.reader.devices[0].pin_factory).__name__ if self.reader.devices else None
         if factory in STAMPED_LATE:
             self.close()
             raise InsoleError(f"continuous mode needs each ALERT/RDY edge's time from the kernel, and gpiozero's "
@@ -186,6 +198,8 @@ class AdsSource:
             self.reader.start()
         except OSError as e:
             self.close()
+            if self.reader.request is None and lines is not None:
+                raise InsoleError(f"cannot watch the ALERT/RDY pins: {e}") from e
             raise BusError(f"a chip stopped answering while being set up ({e}); check the I2C wiring") from e
         # the chips set the pace: measure it (oscillators differ by up to 10 %)
         stamps = []
@@ -223,17 +237,10 @@ class AdsSource:
     def read_paced(self, timeout_s: float):
         """Continuous mode: the frames completed so far, waiting up to ``timeout_s`` for the
         first. Returns (monotonic ns stamps, (n, n_sensors) counts); both empty if none came."""
-        import queue as _q
-        try:
-            items = [self.reader.frames.get(timeout=timeout_s)]
-        except _q.Empty:
+        items = self.reader.take(timeout_s)
+        if not items:
             return [], np.zeros((0, len(self.layout)), dtype=np.int64)
-        while True:
-            try:
-                items.append(self.reader.frames.get_nowait())
-            except _q.Empty:
-                break
-        return [t for t, _ in items], np.array([r for _, r in items])
+        return [t for t, _ in items], np.array([r for _, r in items], dtype=np.int64)
 
     def _first_frames(self, timeout_s: float):
         stamps, rows = self.read_paced(timeout_s)
@@ -269,11 +276,36 @@ class AdsSource:
         return offsets
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "mode": self.mode, "mode_notice": self.notice, "rate_hz": self.rate_hz,
-                "kit_rate_hz": self.kit.rate_hz, "achievable_hz": self.achievable_hz,
-                "input_offsets_s": dict(zip(self.layout.names, self.input_offsets_s)),
-                "realtime": self.realtime,    # the reading thread's scheduling (pi/realtime.py)
-                **self.kit.to_source_json()}
+        out = {"kind": self.kind, "mode": self.mode, "mode_notice": self.notice, "rate_hz": self.rate_hz,
+               "kit_rate_hz": self.kit.rate_hz, "achievable_hz": self.achievable_hz,
+               "input_offsets_s": dict(zip(self.layout.names, self.input_offsets_s)),
+               "realtime": self.realtime,    # the reading thread's scheduling (pi/realtime.py)
+               **self.kit.to_source_json()}
+        if self.reader is not None:
+            out["edges"] = self.reader.edges_from
+            if self.edges_notice:
+                out["edges_notice"] = self.edges_notice
+            out["i2c_per_conversion"] = ("one combined transfer (config write, pointer, result read)"
+                                         if self.reader.streams[0]._exchange is not None else
+                                         "two transactions (result read, config write)")
+            latency = self.edge_latency_ms()
+            if latency is not None:
+                out["edge_latency_ms"] = latency
+        if self.board is not None:
+            out["board"] = self.board
+        return out
+
+    def edge_latency_ms(self) -> dict | None:
+        """Continuous mode: from each ALERT/RDY edge (its kernel timestamp) to the code reading
+        it, over the last edges seen: {"p50", "p99", "max", "edges"} in ms (None before any)."""
+        if self.reader is None:
+            return None
+        lat = np.concatenate([np.fromiter(s.latency_ns, dtype=np.int64) for s in self.reader.streams])
+        if lat.size == 0:
+            return None
+        p50, p99 = np.percentile(lat, [50, 99]) / 1e6
+        return {"p50": round(float(p50), 3), "p99": round(float(p99), 3), "max": round(float(lat.max()) / 1e6, 3),
+                "edges": int(lat.size)}
 
     # -- transactions, retried -----------------------------------------------------------------
     def _retry(self, fn, *args):
@@ -325,13 +357,17 @@ class AdsSource:
         in single-shot mode the sampler's thread asks when it starts."""
         from pi import realtime
         said = [s.promoted for s in self.reader.streams if s.promoted is not None] if self.reader else []
+        if self.reader is not None and self.reader.events_promoted is not None:
+            said = [self.reader.events_promoted]
         return realtime.describe(said[0] if said else None)
 
     def callback_cpu_s(self) -> float | None:
         """Continuous mode: CPU seconds spent so far in the ALERT/RDY callbacks (the reading,
         I2C calls included), on whatever thread ran them; None in single-shot mode, where the
         sampler's own thread reads."""
-        return None if self.reader is None else sum(s.cpu_ns for s in self.reader.streams) / 1e9
+        if self.reader is None:
+            return None
+        return (sum(s.cpu_ns for s in self.reader.streams) + self.reader.reader_cpu_ns) / 1e9
 
     def close(self) -> None:
         if self.reader is not None:
@@ -344,14 +380,65 @@ def open_source(kit=None, i2c=None, ads_mode: str | None = None, **_ignored) -> 
     return AdsSource(kit or load_kit(), i2c, ads_mode)
 
 
-def open_emulated(kit=None, ads_mode: str | None = None, sim_settings=None, **_ignored) -> AdsSource:
-    """The same stack, real driver included, against emulated chips fed by the simulated runner
-    (their ALERT/RDY lines on gpiozero mock pins)."""
+def open_emulated(kit=None, ads_mode: str | None = None, sim_settings=None, board: str | None = None,
+                  edges: str = "chardev", bus_options: dict | None = None, **_ignored) -> AdsSource:
+    """The same stack, real driver included, against emulated chips fed by the simulated runner,
+    on an emulated ``board`` (pi.emulator.boards; default the kit's board, ``pi4``).
+
+    ``ideal``: this machine as it is (edges through gpiozero mock pins at once, no bus time).
+    Any other board: its I2C clock, its kernel's edge latency and its slower Python, and the
+    product's own bus code (LinuxI2C over an emulated i2c-dev). ``edges``: ``chardev`` (the
+    GPIO character device, as on a Pi with gpiod) or ``gpiozero`` (gpiozero's callbacks
+    through lgpio, which holds each edge 0.5 ms or more: the old path, for comparison)."""
     from gpiozero.pins.mock import MockFactory
-    from pi.emulator import build_bus
+    from pi.emulator import boards, build_bus
     from pi.kit import load_kit
     kit = kit or load_kit()
-    pins = MockFactory()
-    src = AdsSource(kit, build_bus(kit, sim_settings=sim_settings, pin_factory=pins), ads_mode, pin_factory=pins)
+    b = boards.board(board or boards.DEFAULT_BOARD)
+    opts = dict(bus_options or {})
+    if b.ideal:
+        pins = MockFactory()
+        bus = build_bus(kit, sim_settings=sim_settings, pin_factory=pins, **opts)
+        src = _closing_bus(AdsSource(kit, bus, ads_mode, pin_factory=pins, board=b.record()), bus)
+        src.kind = "emulated"
+        return src
+    if edges not in ("chardev", "gpiozero"):
+        raise InsoleError(f"edges: expected chardev or gpiozero, got {edges!r}")
+    from pi.emulator.delivery import KernelEvents, LgpioAlerts
+    from pi.emulator.gpiochip import EmulatedGpioChip
+    from pi.emulator.i2cdev import EmulatedSMBus
+    from pi.sources.linux_i2c import LinuxI2C
+    k = boards.python_factor(b)
+    cpu = boards.SlowPython(k)
+    opts.setdefault("bus_hz", b.i2c_hz)
+    lines = pins = None
+    if edges == "chardev":
+        gpio = EmulatedGpioChip(b.gpio_label)
+        bus = build_bus(kit, sim_settings=sim_settings, gpio_chip=gpio, delivery=KernelEvents(b.kernel_wake), **opts)
+
+        def lines(offsets):
+            return gpio.request_lines(offsets, edge="falling", consumer="insole")
+    else:
+        pins = MockFactory()
+        bus = build_bus(kit, sim_settings=sim_settings, pin_factory=pins, delivery=LgpioAlerts(b.lgpio_wake), **opts)
+        for chip in bus.chips.values():
+            if chip._alert is not None:
+                chip._alert.cpu_model = cpu           # gpiozero's dispatch is the board's Python too
+    record = dict(b.record(k), edges=edges)
+    i2c = LinuxI2C(smbus=EmulatedSMBus(bus, b.i2c_driver))
+    src = _closing_bus(AdsSource(kit, i2c, ads_mode, pin_factory=pins, lines=lines, cpu_model=cpu, board=record), bus)
     src.kind = "emulated"
+    src.emulated_bus = bus
+    return src
+
+
+def _closing_bus(src: AdsSource, bus) -> AdsSource:
+    """``src.close()`` also stops the emulated chips (their ALERT/RDY lines)."""
+    close = src.close
+
+    def close_all():
+        close()
+        bus.deinit()
+    src.close = close_all
+    src.emulated_bus = bus
     return src

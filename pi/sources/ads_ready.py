@@ -56,6 +56,9 @@ SILENT_PERIODS = 50      # no pulse for this many periods: the chip is silent, p
 PROBE_S = 0.25           # a lost or silent chip is set up again this often
 MAX_PENDING = 8          # cycles kept waiting for the other chips' (a chip gone: the oldest go)
 REF_SWITCH = 0.003       # a chip this much slower than the one stamping the frames takes over
+LATENCY_KEPT = 4096      # edge-to-reader latencies kept per chip, for the board's figures
+EVENT_WAIT_S = 0.1       # the character-device reader looks at its stop flag this often
+TAKE_POLL_S = 0.001      # a consumer waiting for frames looks this often
 
 
 def read_write_window_s(data_rate: float) -> float:
@@ -78,11 +81,15 @@ class ChipStream:
     """
 
     def __init__(self, ads, lib, inputs: list[int], cols: list[int], name: str, factory,
-                 on_cycle, on_error, numbering=lambda stream, edge_ns: 0):
+                 on_error, numbering=lambda stream, edge_ns: 0, cpu_model=None):
         self.ads, self.lib, self.name, self.factory = ads, lib, name, factory
+        #: an emulated board's slower Python (pi.emulator.boards.SlowPython); None on a real one
+        self.cpu_model = cpu_model
+        #: ns from each edge to the code reading it (the last LATENCY_KEPT edges)
+        self.latency_ns: deque[int] = deque(maxlen=LATENCY_KEPT)
         self.numbering = numbering     # the number of a first conversion (ReadyReader._numbering)
         self.inputs, self.cols = inputs, cols
-        self.on_cycle, self.on_error = on_cycle, on_error
+        self.on_error = on_error
         self.period_ns = int(1e9 / ads.data_rate)          # nominal
         self.measured_ns = float(self.period_ns)            # the chip's own, from its edges
         self._gaps = 0
@@ -94,7 +101,8 @@ class ChipStream:
         self.early_ns = MARGIN_NS                 # room needed before an edge (see _from_other_clock)
         self.lost = False
         self.alert_silent = False      # converting, but no pulse has reached us (see maintain)
-        self.cycle = np.zeros(len(inputs), dtype=np.int64)
+        self.cycle: list[int] = []     # the values of the cycle being filled, slot by slot
+        self.n_inputs = len(inputs)
         self.filled = 0
         self.first_ns = 0
         self.last_edge_ns = 0          # monotonic ns of the last edge handled
@@ -104,17 +112,41 @@ class ChipStream:
         self._buf = bytearray(2)       # the conversion register, as read
         #: config register writes (pointer 1, then the word), one per input
         self._config_bytes = {j: bytes((1, self._config(j) >> 8, self._config(j) & 0xFF)) for j in inputs}
+        #: one combined transfer per input where the bus can make it (LinuxI2C: the config
+        #: write, the pointer back to the conversion register, the result read, one ioctl)
+        self._exchange = None
+        prepare = getattr(self.i2c, "prepare", None)
+        if prepare is not None:
+            try:
+                self._exchange = {j: prepare(self.address, (self._config_bytes[j], POINTER_CONVERSION), 2)
+                                  for j in inputs}
+            except (AttributeError, OSError, TypeError):
+                self._exchange = None       # a bus object that cannot prepare: two transactions
         self.resyncs = 0               # conversions whose input could not be known
         self.dropped = 0               # results read but not kept
         self.stale = 0                 # pulses handled after the next one: not read
         self.cpu_ns = 0                # CPU time spent in this chip's callbacks
         self.promoted: bool | None = None   # whether this chip's callbacks run under SCHED_FIFO
+        self.log = deque()
         self._restart()
+        self._restart_settling(self.generation)
 
     def _restart(self) -> None:
+        """Forget the conversions so far (the chip was set up again): the reading side numbers
+        from scratch, and the settling side starts over when it meets the new generation."""
         self.conv: int | None = None   # the conversion that ended at the last edge handled
+        self.generation += 1
+
+    generation = 0
+    #: what each edge handled did, for :meth:`drain`: (generation, conversion, edge ns, period
+    #: ns, None or (read t0, t1, raw, write t0, t1, input written)); appended by the reading
+    #: thread, taken by the consumer's (a deque: an append is atomic and wakes nobody)
+    log: deque
+
+    def _restart_settling(self, generation: int) -> None:
+        self._gen_settled = generation
+        self._last = None              # the last record, waiting for the edge after it
         self.events: list[tuple[int, int | None]] = []
-        self.pending = None            # the last callback's (conv, read t0, t1, raw, write t0, t1, input)
         self.filled = 0                # slots of cycle ``cycle_no`` in hand
         self.cycle_no = -1
         self.broken = False            # this cycle has lost a slot
@@ -171,18 +203,19 @@ class ChipStream:
             self._offset = offset
         return raw + self._offset
 
-    def _edges_before(self, t: int, t_next: float) -> int:
+    @staticmethod
+    def _edges_before(t: int, t_next: float, period_ns: float) -> int:
         """How many of the edges t_next, t_next + period, … lie clearly before ``t`` (ns)."""
         m = 0
-        while t > t_next + m * self.measured_ns + MARGIN_NS:
+        while t > t_next + m * period_ns + MARGIN_NS:
             m += 1
         return m
 
-    def _after(self, t0: int, t1: int, t_next: float) -> int | None:
+    def _after(self, t0: int, t1: int, t_next: float, period_ns: float) -> int | None:
         """How many of those edges the span [t0, t1] (ns) lies after (0: before ``t_next``), or
         None when an edge falls inside it (within ``MARGIN_NS``)."""
-        m = self._edges_before(t0, t_next)
-        return m if t1 < t_next + m * self.measured_ns - self.early_ns else None
+        m = self._edges_before(t0, t_next, period_ns)
+        return m if t1 < t_next + m * period_ns - self.early_ns else None
 
     def _input_of(self, c: int) -> int | None:
         for first, j in reversed(self.events):
@@ -208,76 +241,134 @@ class ChipStream:
             edge_ns = now_ns - int(age_s * 1e9)
         else:
             edge_ns = self._from_other_clock(ticks, now_ns)
+        self.edge(edge_ns, now_ns)
+
+    def on_event(self, timestamp_ns: int) -> None:
+        """A falling edge read from the kernel's GPIO character device, stamped by the kernel on
+        CLOCK_MONOTONIC (``time.monotonic_ns``'s clock): a conversion has just ended."""
+        self.edge(timestamp_ns, time.monotonic_ns())
+
+    def edge(self, edge_ns: int, now_ns: int) -> None:
+        """A conversion ended at ``edge_ns`` (monotonic ns), seen at ``now_ns``: settle the last
+        callback's transactions, read this result and write the input two conversions ahead."""
+        self.latency_ns.append(now_ns - edge_ns)
+        cpu = self.cpu_model
         with self.lock:
             if self.lost:
                 return
             self.alert_silent = False
             prev_edge = self.last_edge_ns
-            if self.conv is None:                 # (re)started: number as the other chips do
-                self.conv = self.numbering(self, edge_ns)
+            measured = self.measured_ns
+            c = self.conv
+            if c is None:                         # (re)started: number as the other chips do
+                c = self.numbering(self, edge_ns)
             else:
                 gap_ns = edge_ns - prev_edge
-                n = max(1, round(gap_ns / self.measured_ns))
-                if n == 1:
-                    self._measure(gap_ns)
-                self.conv += n
-            c = self.conv
+                if gap_ns < 1.5 * measured:       # the next conversion: the usual case
+                    if self._gaps >= PERIOD_GAPS and 0.85 * self.period_ns < gap_ns < 1.15 * self.period_ns:
+                        self.measured_ns = measured + (gap_ns - measured) / 64
+                    else:
+                        self._measure(gap_ns)
+                    c += 1
+                else:
+                    c += round(gap_ns / measured)
+            self.conv = c
             self.last_edge_ns = edge_ns
-            if self.pending is not None:
-                # the edge after the last callback's conversion: this one, or (pulses unseen) estimated
-                t_next = edge_ns if c == self.pending[0] + 1 else prev_edge + self.measured_ns
-                self._settle(self.pending, t_next)
-            self.pending = None
-            if time.monotonic_ns() > edge_ns + self.measured_ns - self.early_ns:
+            if time.monotonic_ns() > edge_ns + measured - self.early_ns:
                 # the next conversion has ended too (this callback came late, its successor is
                 # queued behind it): a read now would not return this one's result, and the
                 # next callback reads the newer one; skip, so that a backlog clears at once
                 self.stale += 1
+                self.log.append((self.generation, c, edge_ns, measured, None))
                 return
-            j = self.inputs[(c + 2) % len(self.inputs)]     # the input of conversion c + 2's slot
-            i2c, addr, buf = self.i2c, self.address, self._buf
+            j = self.inputs[(c + 2) % self.n_inputs]     # the input of conversion c + 2's slot
+            i2c = self.i2c
             clock = time.monotonic_ns
             while not i2c.try_lock():             # the sampler may be probing another chip:
                 time.sleep(LOCK_WAIT_S)           # a real sleep, or (real-time, on one core) it
                                                   # would never get the core to let go
+            done = None
             try:
-                # straight to busio, the bus taken once for both: the library's register
-                # helpers would take and release it for each (and build the buffers) every time
-                r0 = clock()
-                self._xfer(i2c.writeto_then_readfrom, addr, POINTER_CONVERSION, buf)
-                r1 = w0 = clock()
-                self._xfer(i2c.writeto, addr, self._config_bytes[j])
-                w1 = clock()
+                if cpu is not None:
+                    cpu.checkpoint()              # an emulated board: its slower Python first
+                exchange = self._exchange
+                if exchange is not None:
+                    # one transfer: the next input's config, the pointer back, this result;
+                    # the read and the write both lie within its span
+                    r0 = clock()
+                    raw = self._xfer(exchange[j])
+                    r1 = clock()
+                    done = (r0, r1, raw[0] << 8 | raw[1], r0, r1, j)
+                else:
+                    # straight to busio, the bus taken once for both: the library's register
+                    # helpers would take and release it for each (and build the buffers) each time
+                    addr, buf = self.address, self._buf
+                    r0 = clock()
+                    self._xfer(i2c.writeto_then_readfrom, addr, POINTER_CONVERSION, buf)
+                    r1 = w0 = clock()
+                    self._xfer(i2c.writeto, addr, self._config_bytes[j])
+                    w1 = clock()
+                    done = (r0, r1, buf[0] << 8 | buf[1], w0, w1, j)
             except OSError:
                 self.lost = True                  # maintain() sets it up again when it answers
-                return
             finally:
                 i2c.unlock()
-            self.pending = (c, r0, r1, buf[0] << 8 | buf[1], w0, w1, j)
+            # what the transactions did is settled later, by drain() on the consumer's thread,
+            # once the edge after them is known: nothing here that can wait
+            self.log.append((self.generation, c, edge_ns, measured, done))
+            if cpu is not None:
+                cpu.checkpoint()
 
-    def _settle(self, pending, t_next) -> None:
-        """The last callback's read and write, now that the edge after its conversion is known."""
-        c, r0, r1, raw, w0, w1, j = pending
-        mw = self._after(w0, w1, t_next)
+    def drain(self, cycles: list) -> None:
+        """Settle every edge handled so far whose next edge is known, and append each cycle
+        this completes to ``cycles`` as (stream, start ns, values). The consumer's thread only."""
+        log = self.log
+        last = self._last
+        while log:
+            rec = log.popleft()
+            if rec[0] != self._gen_settled:       # the chip was set up again: start over
+                self._restart_settling(rec[0])
+                last = None
+            if last is not None and last[4] is not None:
+                # the edge after the last record's conversion: this one, or (pulses unseen) estimated
+                t_next = rec[2] if rec[1] == last[1] + 1 else last[2] + last[3]
+                self._settle(last[1], last[3], last[4], t_next, cycles)
+            last = rec
+        self._last = last
+
+    def _settle(self, c: int, period_ns: float, done, t_next: float, cycles: list) -> None:
+        """A callback's read and write at conversion ``c`` (``done``: their times, the raw
+        result and the input written), now that the edge after that conversion is known."""
+        r0, r1, raw, w0, w1, j = done
+        before, events = t_next - self.early_ns, self.events
+        if r1 < before and w1 < before:
+            # the usual case, both done before the next edge (and so begun after this
+            # conversion's edge): the read returned conversion c, the write applies from c + 2
+            events.append((c + 2, j))
+            if len(events) > 16:
+                del events[:-8]
+            self._result(c, self._input_of(c), raw, int(t_next - 2 * period_ns), cycles)
+            return
+        mw = self._after(w0, w1, t_next, period_ns)
         if mw is None:                            # across an edge: that conversion's input unknown
-            m = self._edges_before(w0, t_next)
+            m = self._edges_before(w0, t_next, period_ns)
             self.events += [(c + m + 2, None), (c + m + 3, j)]
             self.resyncs += 1
         else:
             self.events.append((c + mw + 2, j))
         if len(self.events) > 16:
             del self.events[:-8]
-        mr = self._after(r0, r1, t_next)
+        mr = self._after(r0, r1, t_next, period_ns)
         if mr is None:                            # which conversion it returned is unknown
             self.dropped += self.filled + 1
             self.filled, self.broken = 0, True
             return
         rc = c + mr                               # the conversion whose result was read
         label = self._input_of(rc)
-        start_ns = int(t_next + (mr - 1) * self.measured_ns - self.measured_ns)
-        self._result(rc, label, raw, start_ns)
+        start_ns = int(t_next + (mr - 2) * period_ns)
+        self._result(rc, label, raw, start_ns, cycles)
 
-    def _result(self, rc: int, label, raw, start_ns: int) -> None:
+    def _result(self, rc: int, label, raw, start_ns: int, cycles: list) -> None:
         """The result of conversion ``rc``, of known (or unknown: None) input, into its cycle.
 
         Cycles sit on a fixed grid of conversions: conversion ``rc`` is slot ``rc % n`` of cycle
@@ -288,7 +379,8 @@ class ChipStream:
         if rc <= self.last_rc:
             return                                # read again (a late read caught this one already)
         self.last_rc = rc
-        cycle, slot = divmod(rc, len(self.inputs))
+        n = self.n_inputs
+        cycle, slot = rc // n, rc % n
         if cycle != self.cycle_no:                # a new cycle: what the last one had is not a frame
             self.dropped += self.filled
             self.cycle_no, self.filled, self.broken = cycle, 0, False
@@ -298,12 +390,13 @@ class ChipStream:
             return
         if slot == 0:
             self.first_ns = start_ns
-        self.cycle[slot] = self.ads._conversion_value(raw)
+            self.cycle = []
+        self.cycle.append(raw - ((raw & 0x8000) << 1))   # the register's signed 16-bit value
         self.conversions += 1
         self.filled += 1
-        if self.filled == len(self.inputs):
+        if self.filled == n:
             self.filled = 0
-            self.on_cycle(self, self.first_ns, self.cycle.copy())
+            cycles.append((self, self.first_ns, self.cycle))
 
     def _measure(self, gap_ns: int) -> None:
         """The chip's real conversion period, from its edge times (its oscillator is within
@@ -353,18 +446,31 @@ class ChipStream:
 class ReadyReader:
     """All chips in continuous mode; complete frames appear in ``frames`` as (stamp_ns, row)."""
 
-    def __init__(self, streams_spec, n_columns: int, alert_pins, pin_factory=None):
-        from gpiozero import InputDevice
-
-        self.frames: queue.SimpleQueue = queue.SimpleQueue()
+    def __init__(self, streams_spec, n_columns: int, alert_pins, pin_factory=None, lines=None,
+                 cpu_model=None):
+        self._take_lock = threading.Lock()     # one consumer at a time settles and pairs
         self.n_columns = n_columns
         self.unpaired = 0              # cycles dropped for want of the other chips' (counted, not framed)
         self.bus_errors = 0
         self._lock = threading.Lock()
-        self.devices = [InputDevice(pin, pull_up=True, pin_factory=pin_factory) for pin in alert_pins]
-        self.streams = [ChipStream(*spec, factory=dev.pin_factory, on_cycle=self._cycle, on_error=self._error,
-                                   numbering=self._numbering)
-                        for spec, dev in zip(streams_spec, self.devices)]
+        self.alert_pins = list(alert_pins)
+        #: edges from the kernel's GPIO character device: ``lines(pins)`` requests them (a gpiod
+        #: LineRequest, or an emulated one); None: gpiozero edge callbacks on ``pin_factory``
+        self._open_lines = lines
+        self.request = None
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self.cpu_model = cpu_model
+        self.events_promoted: bool | None = None
+        if lines is None:
+            from gpiozero import InputDevice
+            self.devices = [InputDevice(pin, pull_up=True, pin_factory=pin_factory) for pin in alert_pins]
+            factories = [dev.pin_factory for dev in self.devices]
+        else:
+            self.devices, factories = [], [None] * len(self.alert_pins)
+        self.streams = [ChipStream(*spec, factory=f, on_error=self._error,
+                                   numbering=self._numbering, cpu_model=cpu_model)
+                        for spec, f in zip(streams_spec, factories)]
         self._pending: dict[ChipStream, deque] = {s: deque() for s in self.streams}
         self._ref: ChipStream | None = None      # see _reference
         #: where each chip's cycles start against the frames' stamps, ns (a running mean): its
@@ -372,13 +478,61 @@ class ReadyReader:
         self.lead_ns: dict[ChipStream, float] = {}
         self.tolerance_ns = max(s.period_ns * len(s.inputs) for s in self.streams) // 2
 
+    @property
+    def edges_from(self) -> str:
+        """Where the pulses come from, for the session's record."""
+        if self._open_lines is not None:
+            return "the kernel's GPIO character device (gpiod), read by the sampler's own thread"
+        factory = type(self.devices[0].pin_factory).__name__ if self.devices else "?"
+        return f"gpiozero edge callbacks ({factory})"
+
     def start(self) -> None:
         """Set every chip up, then listen to its pulses. Raises OSError if one does not answer."""
+        if self._open_lines is not None:
+            # the lines first: a pulse before the request would be an edge nobody saw
+            self.request = self._open_lines(self.alert_pins)
         for s in self.streams:
             s.setup()
+        if self.request is not None:
+            self._thread = threading.Thread(target=self._read_events, name="insole-edges", daemon=True)
+            self._thread.start()
+            return
         for s, dev in zip(self.streams, self.devices):
             dev.pin.edges = "falling"             # ALERT/RDY is active low (open drain, pulled up)
             dev.pin.when_changed = s.on_edge      # gpiozero keeps a weak reference: streams hold it
+
+    def _read_events(self) -> None:
+        """The character-device reader: this thread, under SCHED_FIFO where allowed, waits on
+        the line request and hands each falling edge, with the kernel's timestamp, to its chip
+        in time order. No pin library in between: an edge reaches it one kernel wake-up after
+        it happened (lgpio's callbacks hold each for 0.5 ms or more)."""
+        self.events_promoted = promoted = promote()
+        for s in self.streams:
+            s.promoted = promoted
+        req, cpu = self.request, self.cpu_model
+        by_line = dict(zip(self.alert_pins, self.streams))
+        wait, read = req.wait_edge_events, req.read_edge_events
+        cpu_clock = time.thread_time_ns
+        try:
+            while not self._stopping:
+                if not wait(EVENT_WAIT_S):
+                    continue
+                c0 = cpu_clock()
+                if cpu is not None:
+                    cpu.begin()
+                for ev in read():
+                    stream = by_line.get(ev.line_offset)
+                    if stream is not None:
+                        stream.on_event(ev.timestamp_ns)
+                if cpu is not None:
+                    cpu.checkpoint()
+                self.reader_cpu_ns += cpu_clock() - c0
+        except Exception as e:          # the request released under it (close), or a kernel error
+            if not self._stopping:
+                self.error = e
+
+    reader_cpu_ns = 0
+    error: BaseException | None = None
 
     def _numbering(self, stream: ChipStream, edge_ns: int) -> int:
         """The number for a chip's first conversion after a (re)start, ending at ``edge_ns``:
@@ -403,7 +557,27 @@ class ReadyReader:
         with self._lock:
             self.bus_errors += 1
 
-    def _cycle(self, stream: ChipStream, first_ns: int, values: np.ndarray) -> None:
+    def take(self, timeout_s: float) -> list[tuple[int, list]]:
+        """The frames completed so far, as (stamp ns, row of values in column order), waiting up
+        to ``timeout_s`` for the first (looking every ``TAKE_POLL_S``); [] if none came. The
+        chips' records are settled here, on the caller's thread, not the reading one's."""
+        frames: list = []
+        end = time.monotonic() + timeout_s
+        while True:
+            cycles: list = []
+            with self._take_lock:
+                for s in self.streams:
+                    s.drain(cycles)
+                cycles.sort(key=lambda e: e[1])       # in time order across the chips
+                for stream, first_ns, values in cycles:
+                    self._pair(stream, first_ns, values, frames)
+            left = end - time.monotonic()
+            if frames or left <= 0:
+                return frames
+            time.sleep(min(TAKE_POLL_S, left))
+
+    def _pair(self, stream: ChipStream, first_ns: int, values: list, frames: list) -> None:
+        """One chip's cycle in; the frames it completes out (appended to ``frames``)."""
         with self._lock:
             pend = self._pending
             pend[stream].append((first_ns, values))
@@ -419,15 +593,16 @@ class ReadyReader:
                         pend[s].popleft()
                         self.unpaired += 1
                     continue
-                row = np.zeros(self.n_columns, dtype=np.int64)
+                row = [0] * self.n_columns
                 for s in self.streams:
-                    row[s.cols] = pend[s].popleft()[1]
+                    for col, v in zip(s.cols, pend[s].popleft()[1]):
+                        row[col] = v
                 ref = self._reference()
                 stamp = heads[self.streams.index(ref)] if ref is not None else min(heads)
                 for s, head in zip(self.streams, heads):     # each chip's cycle start, from the stamp
                     lead = self.lead_ns.get(s)
                     self.lead_ns[s] = head - stamp if lead is None else lead + (head - stamp - lead) / 16
-                self.frames.put((stamp, row))
+                frames.append((stamp, row))
 
     def _reference(self) -> ChipStream | None:
         """The chip whose cycles stamp the frames: the slowest one running. Chips' oscillators
@@ -445,6 +620,14 @@ class ReadyReader:
         return ref
 
     def close(self) -> None:
+        self._stopping = True
+        if self.request is not None:
+            try:
+                self.request.release()
+            except Exception:
+                pass
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(2 * EVENT_WAIT_S + 1.0)
         for s, d in zip(self.streams, self.devices):
             try:
                 d.pin.when_changed = None
