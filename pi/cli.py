@@ -14,6 +14,9 @@ import traceback
 
 from analysis import __version__
 from analysis.errors import InsoleError, UsageError
+from pi.emulator.boards import BOARDS, DEFAULT_BOARD
+
+BOARD_NAMES = tuple(BOARDS)
 
 PATTERNS = ("forefoot", "midfoot", "rearfoot", "mixed")
 DIRECTIONS = ("forward", "backward")
@@ -69,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "no --source, only the kit's chips, never the simulated insole)")
     r.add_argument("--sampler", choices=("process", "thread"), default="process",
                    help="chips only: sample in a process of their own (default) or a thread beside the display")
+    r.add_argument("--board", choices=BOARD_NAMES, default=None,
+                   help="emulated only: the board modelled (its pin library's edge delivery, its real I2C "
+                        f"clock, its Python speed; default {DEFAULT_BOARD}, the kit's board; ideal: this machine)")
     r.add_argument("--session", metavar="DIR", help="replay: the session folder to play")
     r.add_argument("--speed", metavar="X", type=_number(float, 0, 1000, lo_open=True), default=1.0,
                    help="replay: pace relative to the recording (default 1)")
@@ -100,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the kit on the Pi's I2C bus (default), or emulated chips and an emulated person")
     ck.add_argument("--timeout", metavar="S", type=_number(float, 1, 600), default=20.0,
                     help="seconds to wait for each press, 1-600 (default 20)")
+    ck.add_argument("--board", choices=BOARD_NAMES, default=None,
+                    help=f"emulated only: the board whose timing is measured (default {DEFAULT_BOARD})")
 
     ca = sub.add_parser("calibrate", help="zero with both feet up, then body weight on each foot; "
                         "writes the fit into the kit file (with a backup; calibrating the template "

@@ -92,9 +92,9 @@ def open_run_source(args, kit, fallback_to_sim: bool = True):
         from pi.sampler_process import RemoteSource
         from pi.sources import REGISTRY
         module, func = REGISTRY[name]
-        src = RemoteSource(f"{module}:{func}", {"kit": kit})
+        src = RemoteSource(f"{module}:{func}", {"kit": kit, "board": getattr(args, "board", None)})
     else:
-        src = open_source(name, kit=kit, session=args.session, speed=args.speed)
+        src = open_source(name, kit=kit, session=args.session, speed=args.speed, board=getattr(args, "board", None))
     return src, notice
 
 
@@ -152,6 +152,8 @@ def run_main(args, source=None) -> int:
     kit = load_kit(args.config)
     if args.source != "replay" and args.session:
         raise UsageError("--session only goes with --source replay")
+    if getattr(args, "board", None) is not None and args.source != "emulated":
+        raise UsageError("--board only goes with --source emulated (on a Pi the board is the one it runs on)")
     if getattr(args, "wait_for_button", False):
         if source is not None:
             raise UsageError("--wait-for-button opens its own source for each session")
@@ -274,7 +276,12 @@ def log_session(args, kit, src, notice: str | None, stop: threading.Event, kit_i
     def close_session():
         pipe.finish()
         publish(stopping=True)
-        writer.close(health=sampler.health(), gaps=list(sampler.gaps), ended_at=utc_now_iso(), duration_s=round(pipe.last_t_s, 6))
+        final = {}
+        source_now = getattr(sampler, "final_source", None) or (src.describe() if hasattr(src, "describe") else None)
+        if source_now:                  # as measured over the session (edge latency, CPU, …)
+            final["source"] = source_now
+        writer.close(health=sampler.health(), gaps=list(sampler.gaps), ended_at=utc_now_iso(),
+                     duration_s=round(pipe.last_t_s, 6), **final)
 
     for step in (sampler.stop,
                  lambda: sampler.join() if sampler.started else None,

@@ -41,8 +41,11 @@ class RemoteSource:
         module, func = opener.split(":")
         ctx = mp.get_context("spawn")          # a fresh interpreter: no threads or locks inherited
         self._conn, child = ctx.Pipe(duplex=True)
+        # not a daemon: an emulated board's chips run in a process of the child's own
+        # (pi.emulator.remote), and a daemon may have none. It still ends with this one: it
+        # stops when the pipe closes, and close() ends it
         self._proc = ctx.Process(target=_child_main, args=(child, module, func, options),
-                                 name="insole-sampler", daemon=True)
+                                 name="insole-sampler", daemon=False)
         self._proc.start()
         child.close()
         if not self._conn.poll(START_TIMEOUT_S):
@@ -104,6 +107,7 @@ class SamplerProcess:
         #: the child's CPU seconds so far, as of ``at`` (its time.monotonic()): ``reading`` (the
         #: sampler thread and the chips' callbacks), ``handoff`` (sending frames here), ``process``
         self.cpu: dict | None = None
+        self.final_source: dict | None = None     # the source's describe() at the end
         self._thread = threading.Thread(target=self._forward, name="insole-sampler-pipe", daemon=True)
 
     def start(self) -> None:
@@ -149,6 +153,8 @@ class SamplerProcess:
                     self._status(msg[1])
                 elif msg[0] == "end":
                     self._status(msg[1])
+                    if msg[1].get("source"):
+                        self.final_source = dict(msg[1]["source"], sampler="process")
                     if msg[2] is not None:
                         kind, text, is_insole = msg[2]
                         self.error = InsoleError(text) if is_insole else SessionError(f"sampling failed ({kind}: {text})")
@@ -158,6 +164,13 @@ class SamplerProcess:
         finally:
             self.sink.put(END)
             self.ended.set()
+
+
+def _describe(src) -> dict | None:
+    try:
+        return src.describe()
+    except Exception:          # a source that cannot say more at its end: session.json keeps its start
+        return None
 
 
 def _error_tuple(e: BaseException):
@@ -218,7 +231,8 @@ def _child_main(conn, module: str, func: str, options: dict) -> None:
                 continue
             if item is END:
                 sampler.join()
-                conn.send(("end", status(), _error_tuple(sampler.error) if sampler.error else None))
+                end = dict(status(), source=_describe(src))     # as measured over the session
+                conn.send(("end", end, _error_tuple(sampler.error) if sampler.error else None))
                 break
             conn.send(("chunk", item[0], item[1], status()))
     except (EOFError, OSError, BrokenPipeError):

@@ -173,15 +173,20 @@ class EmulatedI2C:
         chip.i2c_write(data, t0)
         view[:] = chip.i2c_read(len(view), t0)
 
-    def transfer(self, messages) -> list[bytes]:
+    def transfer(self, messages, issued_ns: int | None = None) -> list[bytes]:
         """One combined transfer, as Linux's I2C_RDWR ioctl makes it: ``messages`` is a list of
         (address, data: bytes) writes and (address, n: int) reads, joined by repeated starts and
         ended by one stop. Each write reaches its chip at its own end, each read takes the
         register as it starts, and the caller is held to the end of the whole transfer (the
         ioctl returns then). Returns the bytes of each read, in order. A NACK ends the transfer
-        at that message (the writes before it were made); an injected fault fails it whole."""
+        at that message (the writes before it were made); an injected fault fails it whole.
+        ``issued_ns``: when the caller issued it, if earlier than now (a caller in another
+        process: the transfer starts then, as the adapter starts it, not when the message got
+        here); never later than now."""
         self._check()
         now = self.clock()
+        if issued_ns is not None:
+            now = min(now, issued_ns)
         with self._meta:
             self.stats.transactions += 1
             t0 = max(now, self._free_ns) if self.bus_hz else now

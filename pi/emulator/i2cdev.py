@@ -82,14 +82,14 @@ class EmulatedSMBus:
     def read_byte(self, address: int) -> int:
         return self._transfer([(address, 1)])[0][0]
 
-    def _transfer(self, plan) -> list[bytes]:
+    def _transfer(self, plan, issued_ns: int | None = None) -> list[bytes]:
         """The kernel serialises the transfers of one adapter: so does this (the emulated bus
         wants its lock held by the thread that transfers)."""
         with self._lock:
             while not self.bus.try_lock():     # held only by someone using the bus directly
                 time.sleep(20e-6)
             try:
-                return self.bus.transfer(plan)
+                return self.bus.transfer(plan, issued_ns)
             finally:
                 self.bus.unlock()
 

@@ -219,13 +219,25 @@ class AdsSource:
     def _check_window(self) -> None:
         """Time a read and a write on each chip here, and refuse continuous mode (with the
         reason) when they take over half the window a callback has for them."""
-        from pi.sources.ads_ready import read_write_window_s
+        from pi.sources.ads_ready import POINTER_CONVERSION, read_write_window_s
+        prepare = getattr(self.i2c, "prepare", None)
         for name, ads in self.ads.items():
             times = []
+            combined = None
+            if prepare is not None:
+                # the transfer continuous mode makes, in its shape (a register write, the
+                # pointer back, the result read: 85 bits), writing Lo_thresh as set-up does
+                try:
+                    combined = prepare(ads.i2c_device.device_address, (b"\x02\x00\x00", POINTER_CONVERSION), 2)
+                except (AttributeError, OSError, TypeError):
+                    combined = None
             for _ in range(5):
                 t0 = time.perf_counter()
-                self._retry(ads._read_register, 0)
-                self._retry(ads._write_register, 1, self._config_word(ads, 0) & ~self._lib._ADS1X15_CONFIG_OS_SINGLE)
+                if combined is not None:
+                    self._retry(combined)
+                else:
+                    self._retry(ads._read_register, 0)
+                    self._retry(ads._write_register, 1, self._config_word(ads, 0) & ~self._lib._ADS1X15_CONFIG_OS_SINGLE)
                 times.append(time.perf_counter() - t0)
             pair = float(np.median(times))
             window = read_write_window_s(ads.data_rate)
@@ -367,7 +379,7 @@ class AdsSource:
         sampler's own thread reads."""
         if self.reader is None:
             return None
-        return (sum(s.cpu_ns for s in self.reader.streams) + self.reader.reader_cpu_ns) / 1e9
+        return sum(s.cpu_ns for s in self.reader.streams) / 1e9 + self.reader.reader_cpu_s()
 
     def close(self) -> None:
         if self.reader is not None:
@@ -381,7 +393,8 @@ def open_source(kit=None, i2c=None, ads_mode: str | None = None, **_ignored) -> 
 
 
 def open_emulated(kit=None, ads_mode: str | None = None, sim_settings=None, board: str | None = None,
-                  edges: str = "chardev", bus_options: dict | None = None, **_ignored) -> AdsSource:
+                  edges: str = "chardev", bus_options: dict | None = None, inputs_hook: str | None = None,
+                  **_ignored) -> AdsSource:
     """The same stack, real driver included, against emulated chips fed by the simulated runner,
     on an emulated ``board`` (pi.emulator.boards; default the kit's board, ``pi4``).
 
@@ -389,7 +402,11 @@ def open_emulated(kit=None, ads_mode: str | None = None, sim_settings=None, boar
     Any other board: its I2C clock, its kernel's edge latency and its slower Python, and the
     product's own bus code (LinuxI2C over an emulated i2c-dev). ``edges``: ``chardev`` (the
     GPIO character device, as on a Pi with gpiod) or ``gpiozero`` (gpiozero's callbacks
-    through lgpio, which holds each edge 0.5 ms or more: the old path, for comparison)."""
+    through lgpio, which holds each edge 0.5 ms or more: the old path, for comparison). The
+    chips, the bus and the kernel's part run in a board process (pi.emulator.remote), so they
+    need none of this process's interpreter; ``src.emulated_bus`` is that board
+    (:class:`~pi.emulator.remote.RemoteBoard`: faults, vanishing chips, the chips' logs).
+    ``inputs_hook``: ``"module:function"`` run there on the bus to drive the inputs."""
     from gpiozero.pins.mock import MockFactory
     from pi.emulator import boards, build_bus
     from pi.kit import load_kit
@@ -404,41 +421,32 @@ def open_emulated(kit=None, ads_mode: str | None = None, sim_settings=None, boar
         return src
     if edges not in ("chardev", "gpiozero"):
         raise InsoleError(f"edges: expected chardev or gpiozero, got {edges!r}")
-    from pi.emulator.delivery import KernelEvents, LgpioAlerts
-    from pi.emulator.gpiochip import EmulatedGpioChip
-    from pi.emulator.i2cdev import EmulatedSMBus
+    from pi.emulator.remote import RemoteBoard
     from pi.sources.linux_i2c import LinuxI2C
     k = boards.python_factor(b)
     cpu = boards.SlowPython(k)
-    opts.setdefault("bus_hz", b.i2c_hz)
-    lines = pins = None
-    if edges == "chardev":
-        gpio = EmulatedGpioChip(b.gpio_label)
-        bus = build_bus(kit, sim_settings=sim_settings, gpio_chip=gpio, delivery=KernelEvents(b.kernel_wake), **opts)
-
-        def lines(offsets):
-            return gpio.request_lines(offsets, edge="falling", consumer="insole")
-    else:
-        pins = MockFactory()
-        bus = build_bus(kit, sim_settings=sim_settings, pin_factory=pins, delivery=LgpioAlerts(b.lgpio_wake), **opts)
-        for chip in bus.chips.values():
-            if chip._alert is not None:
-                chip._alert.cpu_model = cpu           # gpiozero's dispatch is the board's Python too
-    record = dict(b.record(k), edges=edges)
-    i2c = LinuxI2C(smbus=EmulatedSMBus(bus, b.i2c_driver))
-    src = _closing_bus(AdsSource(kit, i2c, ads_mode, pin_factory=pins, lines=lines, cpu_model=cpu, board=record), bus)
+    pins = MockFactory() if edges == "gpiozero" else None
+    remote = RemoteBoard(kit, b.name, edges=edges, sim_settings=sim_settings, bus_options=opts,
+                         inputs_hook=inputs_hook, pin_factory=pins)
+    try:
+        src = AdsSource(kit, LinuxI2C(smbus=remote.smbus()), ads_mode, pin_factory=pins,
+                        lines=remote.request_lines if edges == "chardev" else None, cpu_model=cpu,
+                        board=dict(b.record(k), edges=edges))
+    except BaseException:
+        remote.close()
+        raise
+    src = _closing_bus(src, remote)
     src.kind = "emulated"
-    src.emulated_bus = bus
     return src
 
 
 def _closing_bus(src: AdsSource, bus) -> AdsSource:
-    """``src.close()`` also stops the emulated chips (their ALERT/RDY lines)."""
+    """``src.close()`` also stops the emulated chips (a bus, or a board process)."""
     close = src.close
 
     def close_all():
         close()
-        bus.deinit()
+        (bus.deinit if hasattr(bus, "deinit") else bus.close)()
     src.close = close_all
     src.emulated_bus = bus
     return src

@@ -282,8 +282,14 @@ class ChipStream:
                 self.log.append((self.generation, c, edge_ns, measured, None))
                 return
             j = self.inputs[(c + 2) % self.n_inputs]     # the input of conversion c + 2's slot
-            i2c = self.i2c
             clock = time.monotonic_ns
+            exchange = self._exchange
+            if exchange is not None:
+                if cpu is not None:
+                    cpu.checkpoint()              # an emulated board: its slower Python first
+                self.transfer(self.generation, c, edge_ns, measured, j)
+                return
+            i2c = self.i2c
             while not i2c.try_lock():             # the sampler may be probing another chip:
                 time.sleep(LOCK_WAIT_S)           # a real sleep, or (real-time, on one core) it
                                                   # would never get the core to let go
@@ -291,24 +297,15 @@ class ChipStream:
             try:
                 if cpu is not None:
                     cpu.checkpoint()              # an emulated board: its slower Python first
-                exchange = self._exchange
-                if exchange is not None:
-                    # one transfer: the next input's config, the pointer back, this result;
-                    # the read and the write both lie within its span
-                    r0 = clock()
-                    raw = self._xfer(exchange[j])
-                    r1 = clock()
-                    done = (r0, r1, raw[0] << 8 | raw[1], r0, r1, j)
-                else:
-                    # straight to busio, the bus taken once for both: the library's register
-                    # helpers would take and release it for each (and build the buffers) each time
-                    addr, buf = self.address, self._buf
-                    r0 = clock()
-                    self._xfer(i2c.writeto_then_readfrom, addr, POINTER_CONVERSION, buf)
-                    r1 = w0 = clock()
-                    self._xfer(i2c.writeto, addr, self._config_bytes[j])
-                    w1 = clock()
-                    done = (r0, r1, buf[0] << 8 | buf[1], w0, w1, j)
+                # straight to busio, the bus taken once for both: the library's register
+                # helpers would take and release it for each (and build the buffers) each time
+                addr, buf = self.address, self._buf
+                r0 = clock()
+                self._xfer(i2c.writeto_then_readfrom, addr, POINTER_CONVERSION, buf)
+                r1 = w0 = clock()
+                self._xfer(i2c.writeto, addr, self._config_bytes[j])
+                w1 = clock()
+                done = (r0, r1, buf[0] << 8 | buf[1], w0, w1, j)
             except OSError:
                 self.lost = True                  # maintain() sets it up again when it answers
             finally:
@@ -318,6 +315,27 @@ class ChipStream:
             self.log.append((self.generation, c, edge_ns, measured, done))
             if cpu is not None:
                 cpu.checkpoint()
+
+    def transfer(self, generation: int, c: int, edge_ns: int, measured: float, j: int) -> None:
+        """The one combined transfer for conversion ``c`` (the config of input ``j`` for
+        conversion c + 2, the pointer back, this result), recorded for :meth:`drain`. The
+        read and the write both lie within its span; one ioctl, which the kernel keeps whole
+        among everyone's, so no bus lock is taken."""
+        if time.monotonic_ns() > edge_ns + measured - self.early_ns:
+            self.stale += 1                       # came too late to read this one: see edge()
+            done = None
+        else:
+            clock = time.monotonic_ns
+            done = None
+            try:
+                r0 = clock()
+                raw = self._xfer(self._exchange[j])
+                r1 = clock()
+                done = (r0, r1, raw[0] << 8 | raw[1], r0, r1, j)
+            except OSError:
+                self.lost = True                  # maintain() sets it up again when it answers
+        if generation == self.generation:         # (not set up again meanwhile)
+            self.log.append((generation, c, edge_ns, measured, done))
 
     def drain(self, cycles: list) -> None:
         """Settle every edge handled so far whose next edge is known, and append each cycle
@@ -458,7 +476,8 @@ class ReadyReader:
         #: LineRequest, or an emulated one); None: gpiozero edge callbacks on ``pin_factory``
         self._open_lines = lines
         self.request = None
-        self._thread: threading.Thread | None = None
+        self.requests: list = []
+        self._threads: list[threading.Thread] = []
         self._stopping = False
         self.cpu_model = cpu_model
         self.events_promoted: bool | None = None
@@ -491,11 +510,16 @@ class ReadyReader:
         if self._open_lines is not None:
             # the lines first: a pulse before the request would be an edge nobody saw
             self.request = self._open_lines(self.alert_pins)
+            self.requests = [self.request]
         for s in self.streams:
             s.setup()
         if self.request is not None:
-            self._thread = threading.Thread(target=self._read_events, name="insole-edges", daemon=True)
-            self._thread.start()
+            # one thread for every chip: two would take turns at the interpreter, and a pulse
+            # would wait for the other chip's Python (measured: more than half the frames lost;
+            # so did a second thread making the transfers: the hand-over costs more than it saves)
+            self._threads.append(threading.Thread(target=self._read_events, name="insole-edges", daemon=True))
+            for t in self._threads:
+                t.start()
             return
         for s, dev in zip(self.streams, self.devices):
             dev.pin.edges = "falling"             # ALERT/RDY is active low (open drain, pulled up)
@@ -503,35 +527,47 @@ class ReadyReader:
 
     def _read_events(self) -> None:
         """The character-device reader: this thread, under SCHED_FIFO where allowed, waits on
-        the line request and hands each falling edge, with the kernel's timestamp, to its chip
-        in time order. No pin library in between: an edge reaches it one kernel wake-up after
-        it happened (lgpio's callbacks hold each for 0.5 ms or more)."""
+        the line request and hands each falling edge, with the kernel's timestamp, to its chip,
+        in time order. No pin library in between: an edge reaches it one kernel wake-up after it
+        happened (lgpio's callbacks hold each for 0.5 ms or more)."""
         self.events_promoted = promoted = promote()
         for s in self.streams:
             s.promoted = promoted
         req, cpu = self.request, self.cpu_model
-        by_line = dict(zip(self.alert_pins, self.streams))
+        by_line = {pin: s.on_event for pin, s in zip(self.alert_pins, self.streams)}
         wait, read = req.wait_edge_events, req.read_edge_events
-        cpu_clock = time.thread_time_ns
+        if cpu is not None:
+            cpu.begin()         # from here on, what is not the emulator's waiting is ours
         try:
             while not self._stopping:
                 if not wait(EVENT_WAIT_S):
                     continue
-                c0 = cpu_clock()
-                if cpu is not None:
-                    cpu.begin()
                 for ev in read():
-                    stream = by_line.get(ev.line_offset)
-                    if stream is not None:
-                        stream.on_event(ev.timestamp_ns)
+                    by_line[ev.line_offset](ev.timestamp_ns)
                 if cpu is not None:
                     cpu.checkpoint()
-                self.reader_cpu_ns += cpu_clock() - c0
         except Exception as e:          # the request released under it (close), or a kernel error
             if not self._stopping:
                 self.error = e
 
-    reader_cpu_ns = 0
+    def reader_cpu_s(self) -> float:
+        """CPU seconds of the character-device reader so far (its thread's own clock)."""
+        total = 0
+        for t in self._threads:
+            if t.is_alive():
+                try:
+                    total += int(time.clock_gettime(time.pthread_getcpuclockid(t.ident)) * 1e9)
+                except (OSError, AttributeError, TypeError):
+                    pass
+        return total / 1e9
+
+    def _release_lines(self) -> None:
+        for req in getattr(self, "requests", []):
+            try:
+                req.release()
+            except Exception:
+                pass
+
     error: BaseException | None = None
 
     def _numbering(self, stream: ChipStream, edge_ns: int) -> int:
@@ -621,13 +657,10 @@ class ReadyReader:
 
     def close(self) -> None:
         self._stopping = True
-        if self.request is not None:
-            try:
-                self.request.release()
-            except Exception:
-                pass
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(2 * EVENT_WAIT_S + 1.0)
+        self._release_lines()
+        for t in self._threads:
+            if t is not threading.current_thread():
+                t.join(2 * EVENT_WAIT_S + 1.0)
         for s, d in zip(self.streams, self.devices):
             try:
                 d.pin.when_changed = None
