@@ -2,7 +2,8 @@
 # Set up insole: its Python environment in ./.venv and, on a Raspberry Pi, the system for the kit.
 # Idempotent: run it again at any time. Each system change is printed before it is made.
 #   ./setup.sh                  install; on a Raspberry Pi also: turn I2C on, set the I2C bus to
-#                               400 kHz (asks first; config.txt is backed up), install i2c-tools
+#                               400 kHz and fix the core clock it follows on a Pi 3/4 (asks first;
+#                               config.txt is backed up), install i2c-tools
 #                               (i2cdetect), add you to the i2c and gpio groups, allow you real-time
 #                               priority (so the chips are read on time), and on a Pi 5 set
 #                               gpiozero's pin library to lgpio
@@ -247,6 +248,63 @@ add_speed_line() {
     }'
 }
 
+# A Pi 3, Zero 2 W and Pi 4 divide the I2C clock from the VPU core clock, the divider set once at
+# boot, and the core clock drops when idle (a Pi 4's from 500 to 200 MHz: 400 kHz set runs at
+# ~160 kHz; raspberrypi/firmware#1281, raspberrypi/linux#4884 and #5434). Raspberry Pi's
+# engineers' fix: core_freq and core_freq_min at one value ("Both core_freq_min and core_freq
+# must be set to get a fixed core frequency", raspberrypi/firmware#1256): a Pi 4 at its 500 MHz,
+# a Pi 3 or Zero 2 W at 250 MHz ("the safe solution", raspberrypi/linux#2094). A Pi 5's I2C runs
+# from its RP1 chip's own fixed clock: nothing to do there.
+core_mhz_for_model() {
+  case "$model" in
+    *"Raspberry Pi 4"*|*"Raspberry Pi 400"*|*"Compute Module 4"*) echo 500 ;;
+    *"Raspberry Pi 3"*|*"Raspberry Pi Zero 2"*|*"Compute Module 3"*) echo 250 ;;
+  esac
+}
+
+configured_mhz() {   # configured_mhz KEY FILE: the value an active KEY=N line sets (the last one wins)
+  sed -nE "/^[[:space:]]*$1=/{s/#.*//;s/^[[:space:]]*$1=([0-9]+).*/\1/p}" "$2" | tail -n 1
+}
+
+step_core_clock() {
+  local mhz cfg cf cfm
+  mhz=$(core_mhz_for_model)
+  [ -n "$mhz" ] || return 0
+  cfg=$(config_txt) || return 0
+  cf=$(configured_mhz core_freq "$cfg"); cfm=$(configured_mhz core_freq_min "$cfg")
+  if [ -n "$cf" ] && [ "$cf" = "$cfm" ]; then
+    say "core clock: fixed at $cf MHz already (the I2C bus keeps its speed)"
+    return 0
+  fi
+  local what="set core_freq=$mhz and core_freq_min=$mhz in $cfg (the core clock fixed, so the I2C bus keeps the speed it was set to)"
+  if [ "$dry" = 1 ]; then
+    change "$what" || true
+  elif ask "Fix the core clock at $mhz MHz? On this Pi the I2C clock follows the core clock, which drops when idle (400 kHz set then runs at ~160-250 kHz and the kit falls below its full rate); $cfg is backed up first."; then
+    change "$what"
+    local new; new=$(mktemp)
+    fix_core_clock "$mhz" < "$cfg" > "$new"
+    replace_file "$cfg" "$new"
+    rm -f "$new"
+    reboot_for+=("the fixed core clock")
+  else
+    note "core clock left free: the I2C bus runs slower than set when the Pi idles, and insole run may step down to a lower rate (insole check measures it)"
+  fi
+}
+
+# stdin config.txt → stdout with any active core_freq/core_freq_min lines taken out and the
+# fixed pair added at the end under [all] (a model section before it would scope them)
+fix_core_clock() {
+  awk -v mhz="$1" '
+    /^[[:space:]]*core_freq(_min)?=/ { next }
+    { print; if ($0 ~ /^[[:space:]]*\[/) section = $0 }
+    END {
+      if (section != "" && section !~ /^[[:space:]]*\[all\]/) print "[all]"
+      print "# insole (setup.sh): the core clock fixed, so the I2C bus keeps its 400 kHz"
+      print "core_freq=" mhz
+      print "core_freq_min=" mhz
+    }'
+}
+
 # i2cdetect (i2c-tools) shows which chips answer on the bus (hardware/README.md, step 8)
 step_i2c_tools() {
   if [ -x "$ROOT/usr/sbin/i2cdetect" ] || [ -x "$ROOT/usr/bin/i2cdetect" ]; then
@@ -388,6 +446,7 @@ if [ "$is_pi" = 1 ]; then
     say "system set-up (sudo may ask for your password)"
   fi
   step_i2c
+  step_core_clock
   step_i2c_tools
   step_groups
   step_rtprio

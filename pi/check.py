@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.errors import InsoleError, UsageError
 from pi.wizard import Bars, open_bus, read_volts, scan
 
 RISE_FRACTION = 0.10     # a press: the input rises by this share of the supply or more
@@ -218,12 +219,90 @@ def _vcc(kit) -> float:
     return float(cals[0]["vcc_v"]) if cals else 3.3
 
 
+BOARD_SAMPLE_S = 1.5      # the board section samples continuous mode this long
+
+
+def board_model() -> str:
+    """The board this runs on, as its device tree names it ("Raspberry Pi 4 Model B Rev 1.4"),
+    or a word on what it is otherwise."""
+    try:
+        with open("/proc/device-tree/model", "rb") as fh:
+            return fh.read().rstrip(b"\0").decode(errors="replace")
+    except OSError:
+        import platform
+        return f"not a Raspberry Pi ({platform.machine()})"
+
+
+def measure_board(src, seconds: float = BOARD_SAMPLE_S) -> dict:
+    """Sample ``src`` (an AdsSource as ``insole run`` would open it) for ``seconds`` and say what
+    this board gives the sampler: the mode and rate it uses, the edge delivery latency, the
+    I2C clock measured, the reader's CPU (of one core of the board), and the frames lost."""
+    lost = src._probe_loss(seconds) if src.reader is not None else None
+    d = src.describe()
+    return {"mode": src.mode, "rate_hz": src.rate_hz, "notice": src.notice, "data_rate": max(a.data_rate for a in src.ads.values()),
+            "edge_latency_ms": d.get("edge_latency_ms"), "edges": d.get("edges"), "i2c_clock_hz": d.get("i2c_clock_hz"),
+            "reader_cpu_pct": d.get("reader_cpu_pct"), "lost_pct": None if lost is None else round(100 * lost, 1),
+            "board": d.get("board")}
+
+
+def print_board(figures: dict, console) -> None:
+    b = figures["board"]
+    if b is not None and b.get("board") != "ideal":
+        console.print(f"[bold]board[/bold]: {b['board']}, {b['title']} [yellow]({b['modelled']})[/yellow]; "
+                      f"its Python {b['python_factor']:g}× this machine's", highlight=False)
+    elif b is not None:
+        console.print(f"[bold]board[/bold]: this machine as it is ({b['title']})", highlight=False)
+    else:
+        console.print(f"[bold]board[/bold]: {board_model()}", highlight=False)
+    lat = figures["edge_latency_ms"]
+    if lat:
+        console.print(f"  ALERT/RDY edges: {figures['edges']}; from the edge to the reader p50 {lat['p50']:.2f} ms, "
+                      f"p99 {lat['p99']:.2f} ms", highlight=False)
+    hz = figures["i2c_clock_hz"]
+    console.print("  I2C clock: " + (f"{hz / 1000:.0f} kHz measured" + (" (well below the 400 kHz set: on a Pi 3/4 "
+                                     "./setup.sh fixes the core clock)" if hz < 300_000 else "") if hz else "not measured (no i2c-dev here)"),
+                  highlight=False)
+    if figures["reader_cpu_pct"] is not None:
+        console.print(f"  sampler CPU: {figures['reader_cpu_pct']:g} % of one core", highlight=False)
+    if figures["mode"] == "continuous":
+        line = f"continuous at {figures['data_rate']} SPS, {figures['rate_hz']:g} frames/s"
+        if figures["lost_pct"] is not None:
+            line += f" ({figures['lost_pct']:g} % of frames lost over {BOARD_SAMPLE_S:g} s)"
+    else:
+        line = f"timed single-shot, {figures['rate_hz']:g} frames/s"
+    console.print(f"  mode insole run will use: {line}", highlight=False)
+    if figures["notice"]:
+        console.print(f"  ({figures['notice']})", highlight=False)
+
+
+def check_board(kit, args, i2c, console) -> dict | None:
+    """The board section of ``insole check``: open the chips as ``insole run`` does and say what
+    this board gives (an emulated board with ``--source emulated``). Never a wiring problem."""
+    from pi.sources.ads import AdsSource, open_emulated
+    try:
+        if args.source == "emulated":
+            src = open_emulated(kit, board=getattr(args, "board", None))
+        else:
+            src = AdsSource(kit, i2c)
+    except InsoleError as e:
+        console.print(f"[bold]board[/bold]: not measured ({e})", highlight=False)
+        return None
+    try:
+        figures = measure_board(src)
+    finally:
+        src.close()
+    print_board(figures, console)
+    return figures
+
+
 def check_main(args) -> int:
     from rich.console import Console
     from pi.kit import load_kit
     from pi.wizard import need_terminal_or_person
     kit = load_kit(args.config)
     console = Console()
+    if getattr(args, "board", None) is not None and args.source != "emulated":
+        raise UsageError("--board only goes with --source emulated (on a Pi the board is the one it runs on)")
     i2c, person, close = open_bus(kit, emulated=args.source == "emulated")
     try:
         need_terminal_or_person(person)
@@ -231,6 +310,9 @@ def check_main(args) -> int:
                              timeout_s=args.timeout)
     finally:
         close()
+    if not problems:                    # the chips answer as wired: how does this board sample them?
+        console.print()
+        check_board(kit, args, None, console)
     if problems:
         console.print(f"\n[bold red]{len(problems)} problem{'s' * (len(problems) > 1)}[/bold red]; fix and run "
                       f"`insole check` again:")

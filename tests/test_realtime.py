@@ -86,12 +86,12 @@ def test_a_callback_held_up_for_3_ms_costs_at_most_three_frames_and_no_label(mon
     pins = MockFactory()
     bus = build_bus(kit, pin_factory=pins, bus_hz=400_000)
     _tagged_inputs(bus, kit)
-    calls = {"n": 0}
+    calls = {"n": 0, "stall_at": None}
     on_edge = ads_ready.ChipStream._on_edge
 
     def stalling(self, ticks):
         calls["n"] += 1
-        if calls["n"] == 600:
+        if calls["n"] == calls["stall_at"]:
             calls["at"] = time.monotonic_ns()
             time.sleep(0.003)                             # the thread held up, as by a busy core
         on_edge(self, ticks)
@@ -100,6 +100,7 @@ def test_a_callback_held_up_for_3_ms_costs_at_most_three_frames_and_no_label(mon
     try:
         while src.read_paced(0.001)[0]:                   # frames from the start-up
             pass
+        calls["stall_at"] = calls["n"] + 600              # in the middle of the frames below
         stamps, rows = _paced_frames(src, 400)
         stale = sum(s.stale for s in src.reader.streams)
     finally:
@@ -176,12 +177,13 @@ def test_a_reader_held_up_past_the_silence_bound_leaves_a_converting_chip_alone(
 
     def holding(self, ticks):
         calls["n"] += 1
-        if calls["n"] == 400:
+        if calls["n"] == calls.get("hold_at"):
             calls["at"] = time.monotonic_ns()
             time.sleep(0.1)                               # over SILENT_PERIODS (58 ms at 860 SPS)
         on_edge(self, ticks)
     monkeypatch.setattr(ads_ready.ChipStream, "_on_edge", holding)
     src = AdsSource(kit, bus, pin_factory=pins)
+    calls["hold_at"] = calls["n"] + 400                   # after the start-up, in the run below
     setups = []
     for s in src.reader.streams:
         s.setup = lambda setup=s.setup, s=s: (setups.append(s.name), setup())[1]

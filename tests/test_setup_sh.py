@@ -198,7 +198,8 @@ def ok(p: subprocess.CompletedProcess) -> str:
     return p.stdout
 
 
-EXPECTED_CONFIG = CONFIG.replace("#dtparam=i2c_arm=on\n", "dtparam=i2c_arm=on\n" + SPEED_LINES)
+CORE_LINES = "# insole (setup.sh): the core clock fixed, so the I2C bus keeps its 400 kHz\ncore_freq=500\ncore_freq_min=500\n"
+EXPECTED_CONFIG = CONFIG.replace("#dtparam=i2c_arm=on\n", "dtparam=i2c_arm=on\n" + SPEED_LINES) + CORE_LINES
 
 
 def test_first_run_on_a_pi_makes_exactly_the_expected_edits(tmp_path):
@@ -232,8 +233,8 @@ def test_first_run_on_a_pi_makes_exactly_the_expected_edits(tmp_path):
     assert "change: install i2c-tools" in out
     # the reboot comes first, then what to do after it: check and calibrate before logging
     lines = out.strip().splitlines()
-    reboot = lines.index("==> reboot needed (for the I2C bus speed (400000 Hz set, 100000 Hz running) "
-                         "to take effect): sudo reboot")
+    reboot = lines.index("==> reboot needed (for the I2C bus speed (400000 Hz set, 100000 Hz running); "
+                         "the fixed core clock to take effect): sudo reboot")
     assert lines[reboot + 1] == "==> Next (after the reboot):"
     nxt = [line.split("#")[0].strip() for line in lines[reboot + 2:]]
     assert nxt.index("insole check") < nxt.index("insole calibrate --mass KG") < nxt.index("insole run")
@@ -250,6 +251,7 @@ def test_a_second_run_changes_nothing(tmp_path):
     assert pi.files() == before
     assert len(pi.calls()) == first_calls
     for already in ("I2C: on already", "I2C bus speed: 400 kHz already", "i2c-tools: installed already",
+                    "core clock: fixed at 500 MHz already",
                     "group i2c: runner is in it already",
                     "group gpio: runner is in it already", "real-time priority: allowed for runner already",
                     "boot service: installed already",
@@ -274,6 +276,7 @@ def test_no_system_changes_nothing_and_says_what_it_would_do(tmp_path):
     assert pi.calls() == [] and all(c[1].startswith("is-") for c in pi.calls(mutating_only=False))   # questions only
     assert not (tmp_path / "data").exists()
     for would in ("would: turn I2C on", "would: add dtparam=i2c_arm_baudrate=400000", "would: install i2c-tools",
+                  "would: set core_freq=500 and core_freq_min=500",
                   "would: add runner to the group i2c", "would: add runner to the group gpio",
                   "would: allow runner real-time priority",
                   "would: install the boot service", "would: start the service at every boot"):
@@ -340,7 +343,7 @@ def test_a_speed_already_set_is_changed_where_it_is(tmp_path, line, expected):
     pi = System(tmp_path, PI4, config=config)
     (pi.root / "etc/modules").write_text(MODULES + "i2c-dev\n")          # I2C on already
     out = ok(pi.run("--yes"))
-    assert pi.text("boot/firmware/config.txt") == config.replace(line, expected)
+    assert pi.text("boot/firmware/config.txt") == config.replace(line, expected) + CORE_LINES
     assert "change: set the I2C bus speed in" in out and pi.calls() == [["apt-get", "install", "-y", "-q", "i2c-tools"],
                                                                           ["usermod", "-aG", "i2c", "runner"],
                                                                           ["usermod", "-aG", "gpio", "runner"]]
@@ -348,7 +351,7 @@ def test_a_speed_already_set_is_changed_where_it_is(tmp_path, line, expected):
 
 @pytest.mark.parametrize("line", ["dtparam=i2c_arm_baudrate=400000", "dtparam=i2c_arm=on,i2c_arm_baudrate=400000"])
 def test_400_khz_already_set_is_left_alone(tmp_path, line):
-    config = CONFIG.replace("#dtparam=i2c_arm=on\n", f"dtparam=i2c_arm=on\n{line}\n")
+    config = CONFIG.replace("#dtparam=i2c_arm=on\n", f"dtparam=i2c_arm=on\n{line}\n") + CORE_LINES
     pi = System(tmp_path, PI4, config=config)
     (pi.root / "etc/modules").write_text(MODULES + "i2c-dev\n")
     pi.reboot(400000)
@@ -364,7 +367,7 @@ def test_speed_line_goes_under_all_when_i2c_is_not_turned_on_in_the_file(tmp_pat
     pi = System(tmp_path, PI4, config=config, fakes=("apt-get", "usermod", "sudo", "id", "systemctl"))
     out = ok(pi.run("--yes"))
     assert "raspi-config not found" in out
-    assert pi.text("boot/firmware/config.txt") == config + "[all]\n" + SPEED_LINES
+    assert pi.text("boot/firmware/config.txt") == config + "[all]\n" + SPEED_LINES + CORE_LINES
 
 
 def test_an_older_os_keeps_config_txt_in_boot(tmp_path):
@@ -372,7 +375,7 @@ def test_an_older_os_keeps_config_txt_in_boot(tmp_path):
     (pi.root / "boot/config.txt").write_text("dtparam=i2c_arm=on\n")
     (pi.root / "etc/modules").write_text(MODULES + "i2c-dev\n")
     ok(pi.run("--yes"))
-    assert pi.text("boot/config.txt") == "dtparam=i2c_arm=on\n" + SPEED_LINES
+    assert pi.text("boot/config.txt") == "dtparam=i2c_arm=on\n" + SPEED_LINES + CORE_LINES.replace("500", "250")
 
 
 def test_remove_service(tmp_path):
@@ -413,3 +416,19 @@ def test_help_names_every_option():
     help_text = subprocess.run(["bash", str(SETUP), "--help"], capture_output=True, text=True).stdout
     for option in options:
         assert option in help_text, option
+
+
+def test_the_core_clock_is_fixed_where_the_i2c_clock_follows_it(tmp_path):
+    """A Pi 3 or Zero 2 W at 250 MHz, an existing core_freq line replaced (not doubled), a model
+    section at the end closed with [all] first, none on a Pi 5 (its I2C has a clock of its own)."""
+    zero = System(tmp_path / "zero", "Raspberry Pi Zero 2 W Rev 1.0",
+                  config=CONFIG.replace("[all]\n", "[all]\ncore_freq=400\n[pi4]\narm_boost=1\n"))
+    ok(zero.run("--yes"))
+    cfg = zero.text("boot/firmware/config.txt")
+    assert cfg.endswith("[pi4]\narm_boost=1\n[all]\n" + CORE_LINES.replace("500", "250"))
+    assert cfg.count("core_freq=") == 1
+    out = ok(zero.run("--yes"))
+    assert "core clock: fixed at 250 MHz already" in out and zero.text("boot/firmware/config.txt") == cfg
+    pi5 = System(tmp_path / "pi5", PI5)
+    out = ok(pi5.run("--yes"))
+    assert "core_freq" not in pi5.text("boot/firmware/config.txt") and "core clock" not in out

@@ -25,6 +25,7 @@ import threading
 from collections import deque
 from typing import Callable
 
+import time
 from time import monotonic
 
 from gpiozero.pins.mock import MockPin, PinState
@@ -38,6 +39,9 @@ _IDLE_WAIT_S = 0.1          # re-check at least this often when nothing is sched
 #: for a board's kernel (pi.emulator.remote) sets it above the reader's: on a Pi the kernel's
 #: interrupt handling is not held up by user threads
 KERNEL_PRIORITY: int | None = None
+#: the last part of each wait spun rather than slept, s (0: sleep it all): a board process
+#: (pi.emulator.remote) sets it, so that edges are handed over on time, not one wake-up late
+SPIN_S = 0.0
 
 
 def _signed(word: int) -> int:
@@ -151,6 +155,8 @@ class AlertDriver:
         self._set = level_setter(pin)
         #: when each change is handed over (pi.emulator.delivery; None: at once)
         self.delivery = delivery
+        #: how long after an edge it can first be handed over, s (the model's least latency)
+        self.lead_s = getattr(delivery, "lead_ns", 0) / 1e9
         #: the product's Python on a modelled board (pi.emulator.boards.SlowPython), or None: a
         #: callback's span starts where the pin library's dispatch to it does
         self.cpu_model = None
@@ -307,10 +313,30 @@ class _AlertThread:
             live = set(drivers)
             for d in [d for d in nexts if d not in live]:
                 del nexts[d]
-            waits = [w for d, n in nexts.items() if (w := d._wait_s(n)) is not None]
+            # a chip whose edges a model hands over later is looked at when the first of them
+            # can be handed over (its ``lead_ns``), not when it happens: one wake-up, not two
+            waits = [w + d.lead_s for d, n in nexts.items() if (w := d._wait_s(n)) is not None]
             waits += [w for model, d in models.values() if (w := d._wait_s(model.next_ns())) is not None]
             wait_s = min(min(waits, default=_IDLE_WAIT_S), _IDLE_WAIT_S)
-            woken = wait_s <= 0 or self._wake.wait(wait_s)
+            woken = self._sleep(wait_s)
+
+    def _sleep(self, wait_s: float) -> bool:
+        """Wait ``wait_s`` or until woken (True). With ``SPIN_S`` set (a board process, where
+        this thread stands for the kernel and an edge late by this machine's wake-up latency
+        would be a board slower than the one modelled), sleep to that much before the time and
+        spin the rest."""
+        if wait_s <= 0:
+            return True
+        spin = SPIN_S
+        if not spin:
+            return self._wake.wait(wait_s)
+        end = time.perf_counter() + wait_s
+        if wait_s > spin and self._wake.wait(wait_s - spin):
+            return True
+        while time.perf_counter() < end:
+            if self._wake.is_set():
+                return True
+        return False
 
 
 _HUB = _AlertThread()

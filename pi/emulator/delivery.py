@@ -38,6 +38,8 @@ TIMER_SLACK_NS = 50_000      # Linux's default timer slack for a normal thread (
 class AtOnce:
     """Edges handed over as soon as the ALERT thread has them."""
 
+    lead_ns = 0
+
     def __init__(self):
         self._out: deque = deque()
 
@@ -106,6 +108,7 @@ class KernelEvents:
 
     def __init__(self, latency, seed: int = 0):
         self.latency = latency
+        self.lead_ns = int(latency.typical_us * 1000)     # no edge is handed over sooner
         self._rng = random.Random(seed)
         self._releases = _Releases()
         self._now: deque = deque()
@@ -133,6 +136,8 @@ class LgpioAlerts:
     passes are worked out from the events, not run: a pass when an event arrives, and timeout
     passes ``POLL_NS`` plus up to ``TIMER_SLACK_NS`` after the pass before."""
 
+    lead_ns = 0           # its passes are worked out as the edges come
+
     def __init__(self, wake, seed: int = 0):
         self.wake = wake
         self._rng = random.Random(seed)
@@ -148,10 +153,12 @@ class LgpioAlerts:
         """One pass of the C thread at ``at_ns``: emit what is old enough on its estimate of now."""
         self._last_pass = at_ns
         limit = self._last_gt + (at_ns - self._last_lt) - HOLD_NS
-        keep = []
+        keep, release = [], None
         for t_ns, entry in self._pending:
-            if t_ns <= limit:             # into the pipe: the Python thread wakes, then calls
-                self._releases.push(at_ns + self.wake.draw_ns(self._rng), entry)
+            if t_ns <= limit:             # into the pipe, in time order: the Python thread wakes
+                if release is None:       # once for the lot, then calls each callback in turn
+                    release = at_ns + self.wake.draw_ns(self._rng)
+                self._releases.push(release, entry)
             else:
                 keep.append((t_ns, entry))
         self._pending = keep

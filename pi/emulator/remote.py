@@ -44,7 +44,8 @@ from .boards import emulator_work
 
 I2C_M_RD = 0x0001
 START_TIMEOUT_S = 30.0
-_EVENT = struct.Struct("<BxHIq")        # type, offset, line seqno, timestamp ns
+HUB_SPIN_S = 60e-6       # the board's ALERT thread spins the last 60 µs of each wait (a wake-up here: 25-60 µs)
+_EVENT = struct.Struct("<BxHIqq")       # type, offset, line seqno, timestamp ns, sent at (ns)
 _MSG = struct.Struct("<BHH")            # address, flags, length
 _OP_RDWR, _OP_QUICK, _OP_READ_BYTE = 1, 2, 3
 _HEAD = struct.Struct("<qBB")           # issued at (monotonic ns), operation, count or address
@@ -224,6 +225,10 @@ class RemoteLineRequest:
         self._board, self._conns, self.offsets = board, conns, offsets
         self.released = False
         self._seqno = 0
+        #: (ns from the edge to the board sending it, ns from then to being read here), for
+        #: the emulator's own delivery overhead (the last events)
+        from collections import deque
+        self.handed_over: deque = deque(maxlen=4096)
 
     @emulator_work
     def wait_edge_events(self, timeout: float | None = None) -> bool:
@@ -248,9 +253,11 @@ class RemoteLineRequest:
                 self.wait_edge_events(None)
         events.sort(key=lambda e: e[3])
         out = []
-        for kind, offset, line_seq, ts in events:
+        now = time.monotonic_ns()
+        for kind, offset, line_seq, ts, sent in events:
             self._seqno += 1
             out.append(EdgeEvent(kind, ts, offset, self._seqno, line_seq))
+            self.handed_over.append((sent - ts, now - sent))
         return out
 
     def release(self) -> None:
@@ -291,7 +298,7 @@ class _LgpioCallbackThread:
             while not self._stop:
                 ready = wait(self._conns, 0.1)
                 events = [_EVENT.unpack(c.recv_bytes()) for c in ready]
-                for _, offset, _, ts in sorted(events, key=lambda e: e[3]):     # in time order, as lgpio sorts
+                for _, offset, _, ts, _ in sorted(events, key=lambda e: e[3]):     # in time order, as lgpio sorts
                     pin = self._pins.get(offset)
                     if pin is not None:
                         pin.drive_at(False, ts / 1e9)
@@ -318,7 +325,7 @@ class _PipeRequest:
         line.seqno += 1
         try:
             with self._lock:
-                self._conn.send_bytes(_EVENT.pack(2, line.offset, line.seqno & 0xFFFFFFFF, t_ns))
+                self._conn.send_bytes(_EVENT.pack(2, line.offset, line.seqno & 0xFFFFFFFF, t_ns, time.monotonic_ns()))
         except (OSError, ValueError):
             self.active = False
 
@@ -338,6 +345,7 @@ def _board_main(i2c_conn, events_conns, ctl, kit, board_name, edges, sim_setting
         from .i2cdev import EmulatedSMBus
         from .simulated import build_bus
         realtime.short_switch_interval()
+        alert.SPIN_S = HUB_SPIN_S
         b = boards.board(board_name)
         gpio = EmulatedGpioChip(b.gpio_label)
         delivery = KernelEvents(b.kernel_wake) if edges == "chardev" else LgpioAlerts(b.lgpio_wake)

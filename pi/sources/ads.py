@@ -35,6 +35,12 @@ OS_POLL_S = 50e-6              # wait between OS-bit checks when a conversion ru
 WAKE_S = 25e-6                 # single-shot power-up before a conversion starts (datasheet)
 OSC_TOLERANCE = 1.10           # the internal oscillator may run up to 10 % slow
 WARMUP_FRAMES = 6              # timed at start-up to set the frame rate
+HOLD_PROBE_S = 0.6             # continuous mode is sampled this long at start-up: does the board hold it?
+STEP_DOWN_LOSS = 0.05          # more frames lost than this: one data rate lower (acceptance: ≥ 205 of 215)
+LOWEST_STEP_SPS = 250          # the lowest data rate stepped down to (62.5 frames/s), then single-shot
+I2C_CLOCK_WRITES = 8           # writes in the long transfer that times the bus clock
+LO_THRESH_ZERO = b"\x02\x00\x00"   # Lo_thresh = 0x0000: what continuous mode sets it to
+COMBINED_BITS = 85             # a config write, the pointer back and a result read, joined by repeated starts
 
 
 #: gpiozero pin factories that stamp an edge when they get round to it, not when it happened: a
@@ -77,6 +83,10 @@ def default_bus():
         if reason == "not a Raspberry Pi" and isinstance(e, (ImportError, AttributeError, NotImplementedError)):
             raise _no_bus(reason) from e
         raise _no_bus(f"{reason}; Blinka's board.I2C() failed too: {type(e).__name__}: {e}") from e
+
+
+class NoFrames(BusError):
+    """Continuous mode gave no frame at all (no pulses, or a board far too slow for the rate)."""
 
 
 def _no_bus(reason: str) -> InsoleError:
@@ -138,9 +148,14 @@ class AdsSource:
         self.input_offsets_s = self._nominal_offsets()
         self.reader = None
         self.notice: str | None = None
+        self.step_down: list[dict] = []
+        self.i2c_clock_hz: float | None = None
         if mode == "continuous":
             try:
-                self._start_continuous(pin_factory, lines)
+                if auto:
+                    self._continuous_holding(pin_factory, lines)
+                else:
+                    self._start_continuous(pin_factory, lines)
                 return
             except InsoleError as e:
                 if not auto:
@@ -160,13 +175,13 @@ class AdsSource:
     # -- continuous + ALERT/RDY ---------------------------------------------------------------
     paced = property(lambda self: self.reader is not None)
 
-    def _start_continuous(self, pin_factory, lines) -> None:
+    def _start_continuous(self, pin_factory, lines, auto_rate: bool = False) -> None:
         from pi.sources.ads_ready import ReadyReader
         missing = [c.name for c in self.kit.chips if c.alert_pin is None]
         if missing:
             raise InsoleError(f"continuous mode needs each chip's ALERT/RDY wired to a GPIO; "
                               f"no alert_pin for chip {', '.join(missing)}")
-        self._check_window()
+        self._check_window(auto_rate)
         from pi.realtime import short_switch_interval
         short_switch_interval()          # the callbacks must get the interpreter within ~0.5 ms
         specs, pins = [], []
@@ -194,6 +209,9 @@ class AdsSource:
             self.close()
             raise InsoleError(f"continuous mode needs each ALERT/RDY edge's time from the kernel, and gpiozero's "
                               f"{factory} gives the time it got to it: use lgpio (GPIOZERO_PIN_FACTORY=lgpio)")
+        self._started_ns = time.monotonic_ns()
+        self._cpu_at_start = (self.cpu_model.board_cpu_s() if self.cpu_model is not None
+                              else (self.callback_cpu_s() if self.reader is not None else 0.0))
         try:
             self.reader.start()
         except OSError as e:
@@ -216,9 +234,75 @@ class AdsSource:
             for slot, col in enumerate(stream.cols):
                 self.input_offsets_s[col] = round((lead_ns + slot * stream.measured_ns) / 1e9, 6)
 
-    def _check_window(self) -> None:
+    def _continuous_holding(self, pin_factory, lines) -> None:
+        """Continuous mode at the highest data rate this board holds. Start at the kit's (or a
+        lower one the bus clock needs: :meth:`_check_window`), sample ``HOLD_PROBE_S``, and
+        where over ``STEP_DOWN_LOSS`` of the frames were lost (a slow board: its edges come
+        late, its Python is slow, its bus is slow) start again one data rate lower, down to
+        ``LOWEST_STEP_SPS``; below that, raise InsoleError (the caller falls back to
+        single-shot). Frames are then lost now and then, never at random because the board is
+        too slow. Each try is kept in ``step_down``, and the outcome said in ``notice``."""
+        while True:
+            try:
+                self._start_continuous(pin_factory, lines, auto_rate=True)
+                lost = self._probe_loss(HOLD_PROBE_S)
+            except NoFrames:                      # so slow that the warm-up saw no frame at all
+                self.reader, lost = None, 1.0
+            rate = max(a.data_rate for a in self.ads.values())
+            self.step_down.append({"data_rate": rate, "frames_per_s": self.rate_hz if self.reader else None,
+                                   "lost_pct": round(100 * lost, 1)})
+            if lost <= STEP_DOWN_LOSS:
+                break
+            if self.reader is not None:
+                self.reader.close()
+                self.reader = None
+            lower = [r for r in next(iter(self.ads.values())).rates if LOWEST_STEP_SPS <= r < rate]
+            if not lower:
+                tried = ", ".join(f"{t['lost_pct']:g} % at {t['data_rate']} SPS" for t in self.step_down
+                                  if t.get("lost_pct") is not None)
+                raise InsoleError(f"this board cannot hold continuous mode (frames lost: {tried})")
+            for a in self.ads.values():
+                a.data_rate = lower[-1]
+        if len(self.step_down) > 1:
+            first = self.step_down[0]
+            why = (f"this board lost {first['lost_pct']:g} % of frames" if first.get("lost_pct") is not None
+                   else first.get("why", ""))
+            self.notice = (f"continuous mode stepped down to {rate} SPS ({self.rate_hz:g} frames/s): at "
+                           f"{first['data_rate']} SPS {why}")
+
+    def _probe_loss(self, seconds: float) -> float:
+        """The share of frames lost over ``seconds`` of continuous sampling (from the gaps in
+        their stamps: the chips' grid says how many should have come)."""
+        stamps: list[int] = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.maintain()
+            stamps += self.read_paced(0.02)[0]
+        if len(stamps) < 2:
+            return 1.0
+        period_ns = 1e9 / self.rate_hz
+        steps = np.round(np.diff(np.asarray(stamps, dtype=np.float64)) / period_ns)
+        expected = float(np.sum(np.maximum(steps, 1)))
+        return float(np.sum(np.maximum(steps - 1, 0))) / expected
+
+    def _slower_rate_fits(self, ads, transfer_s: float) -> bool:
+        """Lower every chip's data rate to the highest whose window leaves half of it for a
+        transfer of ``transfer_s``, not below ``LOWEST_STEP_SPS``; False if none does."""
+        from pi.sources.ads_ready import read_write_window_s
+        fits = [r for r in ads.rates if LOWEST_STEP_SPS <= r < ads.data_rate and transfer_s <= 0.5 * read_write_window_s(r)]
+        if not fits:
+            return False
+        was = ads.data_rate
+        for a in self.ads.values():
+            a.data_rate = fits[-1]
+        self.step_down.append({"data_rate": was, "frames_per_s": None, "lost_pct": None,
+                               "why": f"a transfer takes {transfer_s * 1e6:.0f} µs on this bus"})
+        return True
+
+    def _check_window(self, auto_rate: bool = False) -> None:
         """Time a read and a write on each chip here, and refuse continuous mode (with the
-        reason) when they take over half the window a callback has for them."""
+        reason) when they take over half the window a callback has for them; ``auto_rate``: first
+        lower the data rate to one this bus can serve (a slow clock, e.g. a Pi 4's left free)."""
         from pi.sources.ads_ready import POINTER_CONVERSION, read_write_window_s
         prepare = getattr(self.i2c, "prepare", None)
         for name, ads in self.ads.items():
@@ -240,7 +324,15 @@ class AdsSource:
                     self._retry(ads._write_register, 1, self._config_word(ads, 0) & ~self._lib._ADS1X15_CONFIG_OS_SINGLE)
                 times.append(time.perf_counter() - t0)
             pair = float(np.median(times))
+            if combined is not None and self.i2c_clock_hz is None:
+                self.i2c_clock_hz = measure_i2c_hz(self.i2c, ads.i2c_device.device_address)
+            if self.i2c_clock_hz:
+                # the clock is known: judge by the bus time alone (the software's share is the
+                # hold probe's to judge, on the real pulses: _hold_or_step_down)
+                pair = COMBINED_BITS / self.i2c_clock_hz
             window = read_write_window_s(ads.data_rate)
+            if pair > 0.5 * window and auto_rate and self._slower_rate_fits(ads, pair):
+                continue                          # lowered to a data rate this bus can serve
             if pair > 0.5 * window:
                 raise InsoleError(f"continuous mode needs a read and a write within {window * 1e6:.0f} µs of each "
                                   f"conversion at {ads.data_rate} SPS; they take {pair * 1e6:.0f} µs on this bus "
@@ -258,7 +350,7 @@ class AdsSource:
         stamps, rows = self.read_paced(timeout_s)
         if not stamps:
             self.close()
-            raise BusError(f"no frames from the chips for {timeout_s:g} s: check the ALERT/RDY wiring "
+            raise NoFrames(f"no frames from the chips for {timeout_s:g} s: check the ALERT/RDY wiring "
                            f"and pull-ups (GPIO {', '.join(str(c.alert_pin) for c in self.kit.chips)})")
         return stamps, rows
 
@@ -303,9 +395,31 @@ class AdsSource:
             latency = self.edge_latency_ms()
             if latency is not None:
                 out["edge_latency_ms"] = latency
+        if self.step_down:
+            out["step_down"] = self.step_down
+        if self.i2c_clock_hz is not None:
+            out["i2c_clock_hz"] = round(self.i2c_clock_hz, -2)
         if self.board is not None:
             out["board"] = self.board
+        cpu = self.sampler_cpu_share()
+        if cpu is not None:
+            out["reader_cpu_pct"] = round(100 * cpu, 1)
         return out
+
+    def sampler_cpu_share(self) -> float | None:
+        """Continuous mode: the reading's CPU so far as a share of one core of the board it runs
+        on (an emulated board: its slower Python's, pi.emulator.boards), over the time since the
+        reading began; None before."""
+        if self.reader is None or not getattr(self, "_started_ns", None):
+            return None
+        wall = (time.monotonic_ns() - self._started_ns) / 1e9
+        if wall <= 0:
+            return None
+        if self.cpu_model is not None:
+            cpu = self.cpu_model.board_cpu_s() - self._cpu_at_start
+        else:
+            cpu = self.callback_cpu_s() - self._cpu_at_start
+        return cpu / wall
 
     def edge_latency_ms(self) -> dict | None:
         """Continuous mode: from each ALERT/RDY edge (its kernel timestamp) to the code reading
@@ -384,6 +498,27 @@ class AdsSource:
     def close(self) -> None:
         if self.reader is not None:
             self.reader.close()
+
+
+def measure_i2c_hz(i2c, address: int, repeats: int = 25) -> float | None:
+    """The bus clock, Hz, from timed transfers: one combined transfer of ``WRITES`` writes
+    of the chip's Lo_thresh register (the value continuous mode writes there) against one of
+    a single write; the difference is (WRITES − 1) × 37 bits (a start, the address and three
+    bytes, 9 bits each), and the fixed costs of a transfer (the system call, the wake-up)
+    cancel out. Needs a bus that prepares combined transfers (LinuxI2C); None where the
+    timing says nothing (an emulated bus with no bus time)."""
+    many, one = (i2c.prepare(address, [LO_THRESH_ZERO] * n) for n in (I2C_CLOCK_WRITES, 1))
+    times = {id(many): [], id(one): []}
+    for _ in range(repeats):
+        for t in (one, many):
+            t0 = time.perf_counter_ns()
+            t()
+            times[id(t)].append(time.perf_counter_ns() - t0)
+    dt_s = (float(np.median(times[id(many)])) - float(np.median(times[id(one)]))) / 1e9
+    bits = (I2C_CLOCK_WRITES - 1) * 37
+    if dt_s <= bits / 5e6:            # faster than any I2C bus: no bus time modelled here
+        return None
+    return bits / dt_s
 
 
 def open_source(kit=None, i2c=None, ads_mode: str | None = None, **_ignored) -> AdsSource:
