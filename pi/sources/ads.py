@@ -37,7 +37,8 @@ OSC_TOLERANCE = 1.10           # the internal oscillator may run up to 10 % slow
 WARMUP_FRAMES = 6              # timed at start-up to set the frame rate
 HOLD_PROBE_S = 0.6             # continuous mode is sampled this long at start-up: does the board hold it?
 STEP_DOWN_LOSS = 0.05          # more frames lost than this: one data rate lower (acceptance: ≥ 205 of 215)
-LOWEST_STEP_SPS = 250          # the lowest data rate stepped down to (62.5 frames/s), then single-shot
+LOWEST_STEP_SPS = 475          # the lowest data rate stepped down to (118.75 frames/s: above what single-shot
+                               # gives at 400 kHz); below it, timed single-shot is as fast and needs less
 I2C_CLOCK_WRITES = 8           # writes in the long transfer that times the bus clock
 LO_THRESH_ZERO = b"\x02\x00\x00"   # Lo_thresh = 0x0000: what continuous mode sets it to
 COMBINED_BITS = 85             # a config write, the pointer back and a result read, joined by repeated starts
@@ -447,6 +448,9 @@ class AdsSource:
                     raise err from e
 
     def _frame(self, out: np.ndarray) -> None:
+        cpu = self.cpu_model                      # an emulated board's slower Python (None on a Pi)
+        if cpu is not None:
+            cpu.begin()
         for jobs, wait in self.plan:
             for ads, config, _ in jobs:
                 self._retry(ads._write_register, 1, config)
@@ -459,6 +463,8 @@ class AdsSource:
                         raise BusError(f"chip at 0x{ads.i2c_device.device_address:02x} never finished a conversion")
                     time.sleep(OS_POLL_S)
                 out[col] = ads._conversion_value(self._retry(ads._read_register, 0))
+            if cpu is not None:
+                cpu.checkpoint()
 
     def read(self, n: int):
         """``n`` frames: (None, (n, n_sensors) int array); the sampler stamps the frames."""
@@ -529,7 +535,7 @@ def open_source(kit=None, i2c=None, ads_mode: str | None = None, **_ignored) -> 
 
 def open_emulated(kit=None, ads_mode: str | None = None, sim_settings=None, board: str | None = None,
                   edges: str = "chardev", bus_options: dict | None = None, inputs_hook: str | None = None,
-                  **_ignored) -> AdsSource:
+                  python_factor: float | None = None, **_ignored) -> AdsSource:
     """The same stack, real driver included, against emulated chips fed by the simulated runner,
     on an emulated ``board`` (pi.emulator.boards; default the kit's board, ``pi4``).
 
@@ -541,7 +547,8 @@ def open_emulated(kit=None, ads_mode: str | None = None, sim_settings=None, boar
     chips, the bus and the kernel's part run in a board process (pi.emulator.remote), so they
     need none of this process's interpreter; ``src.emulated_bus`` is that board
     (:class:`~pi.emulator.remote.RemoteBoard`: faults, vanishing chips, the chips' logs).
-    ``inputs_hook``: ``"module:function"`` run there on the bus to drive the inputs."""
+    ``inputs_hook``: ``"module:function"`` run there on the bus to drive the inputs;
+    ``python_factor``: k other than the board's (the bench's headroom search)."""
     from gpiozero.pins.mock import MockFactory
     from pi.emulator import boards, build_bus
     from pi.kit import load_kit
@@ -558,7 +565,7 @@ def open_emulated(kit=None, ads_mode: str | None = None, sim_settings=None, boar
         raise InsoleError(f"edges: expected chardev or gpiozero, got {edges!r}")
     from pi.emulator.remote import RemoteBoard
     from pi.sources.linux_i2c import LinuxI2C
-    k = boards.python_factor(b)
+    k = boards.python_factor(b) if python_factor is None else float(python_factor)
     cpu = boards.SlowPython(k)
     pins = MockFactory() if edges == "gpiozero" else None
     remote = RemoteBoard(kit, b.name, edges=edges, sim_settings=sim_settings, bus_options=opts,
