@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _hw_common import labels_right                      # noqa: E402
+from analysis.errors import InsoleError                  # noqa: E402
 from pi.emulator import boards                           # noqa: E402
 from pi.kit import load_kit                              # noqa: E402
 from pi.realtime import short_switch_interval            # noqa: E402
@@ -55,8 +56,14 @@ def sample(board: str, seconds: float, mode: str | None = "continuous", edges: s
            k: float | None = None) -> dict:
     kit = load_kit()
     t0 = time.perf_counter()
-    src = open_emulated(kit, board=board, ads_mode=mode, edges=edges, python_factor=k,
-                        inputs_hook="_hw_common:tag_inputs")
+    try:
+        src = open_emulated(kit, board=board, ads_mode=mode, edges=edges, python_factor=k,
+                            inputs_hook="_hw_common:tag_inputs")
+    except InsoleError as e:                        # continuous mode forced where the bus cannot serve it
+        nan = float("nan")
+        return {"board": board, "mode": "refused", "data_rate": 860, "rate": nan, "fps": 0.0, "lost": nan,
+                "p99": nan, "labels": nan, "cpu": None, "k": k, "lat50": None, "lat99": None,
+                "notice": str(e), "opened_s": time.perf_counter() - t0, "i2c_hz": None}
     opened_s = time.perf_counter() - t0
     try:
         stamps, rows = [], []

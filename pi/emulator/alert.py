@@ -336,6 +336,7 @@ class _AlertThread:
         while time.perf_counter() < end:
             if self._wake.is_set():
                 return True
+            time.sleep(0)                 # spun, but letting go of the interpreter each time
         return False
 
 

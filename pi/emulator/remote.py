@@ -45,6 +45,7 @@ from .boards import emulator_work
 I2C_M_RD = 0x0001
 START_TIMEOUT_S = 30.0
 HUB_SPIN_S = 60e-6       # the board's ALERT thread spins the last 60 µs of each wait (a wake-up here: 25-60 µs)
+BUS_SPIN_NS = 80_000     # and its bus the last 80 µs of each transfer: the reply leaves at its modelled end
 _EVENT = struct.Struct("<BxHIqq")       # type, offset, line seqno, timestamp ns, sent at (ns)
 _MSG = struct.Struct("<BHH")            # address, flags, length
 _OP_RDWR, _OP_QUICK, _OP_READ_BYTE = 1, 2, 3
@@ -352,6 +353,7 @@ def _board_main(i2c_conn, events_conns, ctl, kit, board_name, edges, sim_setting
         opts = dict(bus_options)
         opts.setdefault("bus_hz", b.i2c_hz)
         bus = build_bus(kit, sim_settings=sim_settings, gpio_chip=gpio, delivery=delivery, **opts)
+        bus.spin_ns = BUS_SPIN_NS
         if inputs_hook:
             module, func = inputs_hook.split(":")
             getattr(importlib.import_module(module), func)(bus, kit)

@@ -35,7 +35,7 @@ OS_POLL_S = 50e-6              # wait between OS-bit checks when a conversion ru
 WAKE_S = 25e-6                 # single-shot power-up before a conversion starts (datasheet)
 OSC_TOLERANCE = 1.10           # the internal oscillator may run up to 10 % slow
 WARMUP_FRAMES = 6              # timed at start-up to set the frame rate
-HOLD_PROBE_S = 0.6             # continuous mode is sampled this long at start-up: does the board hold it?
+HOLD_PROBE_S = 1.0             # continuous mode is sampled this long at start-up: does the board hold it?
 STEP_DOWN_LOSS = 0.05          # more frames lost than this: one data rate lower (acceptance: ≥ 205 of 215)
 LOWEST_STEP_SPS = 475          # the lowest data rate stepped down to (118.75 frames/s: above what single-shot
                                # gives at 400 kHz); below it, timed single-shot is as fast and needs less

@@ -59,6 +59,7 @@ REF_SWITCH = 0.003       # a chip this much slower than the one stamping the fra
 LATENCY_KEPT = 4096      # edge-to-reader latencies kept per chip, for the board's figures
 EVENT_WAIT_S = 0.1       # the character-device reader looks at its stop flag this often
 TAKE_POLL_S = 0.001      # a consumer waiting for frames looks this often
+DRAIN_SLICE = 16         # records settled between two chances for the reading thread to run
 
 
 def read_write_window_s(data_rate: float) -> float:
@@ -337,12 +338,15 @@ class ChipStream:
         if generation == self.generation:         # (not set up again meanwhile)
             self.log.append((generation, c, edge_ns, measured, done))
 
-    def drain(self, cycles: list) -> None:
-        """Settle every edge handled so far whose next edge is known, and append each cycle
-        this completes to ``cycles`` as (stream, start ns, values). The consumer's thread only."""
+    def drain(self, cycles: list, most: int = DRAIN_SLICE) -> bool:
+        """Settle up to ``most`` of the edges handled so far (each once the edge after it is
+        known), and append each cycle this completes to ``cycles`` as (stream, start ns,
+        values). True if more are waiting. The consumer's thread only."""
         log = self.log
         last = self._last
-        while log:
+        n = 0
+        while log and n < most:
+            n += 1
             rec = log.popleft()
             if rec[0] != self._gen_settled:       # the chip was set up again: start over
                 self._restart_settling(rec[0])
@@ -353,6 +357,7 @@ class ChipStream:
                 self._settle(last[1], last[3], last[4], t_next, cycles)
             last = rec
         self._last = last
+        return bool(log)
 
     def _settle(self, c: int, period_ns: float, done, t_next: float, cycles: list) -> None:
         """A callback's read and write at conversion ``c`` (``done``: their times, the raw
@@ -603,7 +608,10 @@ class ReadyReader:
             cycles: list = []
             with self._take_lock:
                 for s in self.streams:
-                    s.drain(cycles)
+                    while s.drain(cycles):
+                        # let go of the interpreter between slices: the reading thread may be
+                        # waiting for it with a pulse to answer within the conversion
+                        time.sleep(0)
                 cycles.sort(key=lambda e: e[1])       # in time order across the chips
                 for stream, first_ns, values in cycles:
                     self._pair(stream, first_ns, values, frames)
