@@ -291,6 +291,9 @@ def test_check_says_what_the_emulated_board_gives(capsys):
     assert main(["check", "--source", "emulated", "--board", "pi4", "--timeout", "3"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "board: pi4, Raspberry Pi 4, set up by setup.sh (emulated, not measured on a Pi)" in out
-    assert "from the edge to the reader p50" in out
     assert "I2C clock:" in out and "kHz measured" in out
-    assert "mode insole run will use: continuous at" in out or "mode insole run will use: timed single-shot" in out
+    # what this machine's load lets the emulated board hold varies; what is said must match it
+    if "mode insole run will use: continuous at" in out:
+        assert "from the edge to the reader p50" in out
+    else:
+        assert "mode insole run will use: timed single-shot" in out and "cannot hold continuous mode" in out
