@@ -40,6 +40,8 @@ import sys
 import threading
 import time
 
+from analysis.errors import InsoleError
+
 from .boards import emulator_work
 
 I2C_M_RD = 0x0001
@@ -52,8 +54,8 @@ _OP_RDWR, _OP_QUICK, _OP_READ_BYTE = 1, 2, 3
 _HEAD = struct.Struct("<qBB")           # issued at (monotonic ns), operation, count or address
 
 
-class BoardProcessError(RuntimeError):
-    pass
+class BoardProcessError(InsoleError):
+    """The emulated board's process did not start, or has gone."""
 
 
 class RemoteBoard:
@@ -87,7 +89,10 @@ class RemoteBoard:
         if not self._ctl.poll(START_TIMEOUT_S):
             self.close()
             raise BoardProcessError(f"the emulated board did not start within {START_TIMEOUT_S:g} s")
-        msg = self._ctl.recv()
+        try:
+            msg = self._ctl.recv()
+        except (EOFError, OSError):
+            msg = ("error", "its process ended while starting")
         if msg[0] != "ready":
             self.close()
             raise BoardProcessError(f"the emulated board failed to start: {msg[1]}")

@@ -160,13 +160,13 @@ class ChipStream:
                 | lib.Mode.CONTINUOUS | ads.rate_config[ads.data_rate]
                 | lib._ADS1X15_CONFIG_COMP_QUEUE[1])          # ALERT/RDY after every conversion
 
-    def _xfer(self, fn, *args):
-        for attempt in range(RETRIES + 1):
+    def _xfer(self, fn, *args, retries: int = RETRIES):
+        for attempt in range(retries + 1):
             try:
                 return fn(*args)
             except OSError as e:
                 self.on_error(self, e)
-                if attempt == RETRIES:
+                if attempt == retries:
                     raise
 
     def setup(self) -> None:
@@ -252,27 +252,23 @@ class ChipStream:
     def edge(self, edge_ns: int, now_ns: int) -> None:
         """A conversion ended at ``edge_ns`` (monotonic ns), seen at ``now_ns``: settle the last
         callback's transactions, read this result and write the input two conversions ahead."""
-        self.latency_ns.append(now_ns - edge_ns)
         cpu = self.cpu_model
         with self.lock:
             if self.lost:
                 return
-            self.alert_silent = False
-            prev_edge = self.last_edge_ns
+            # before the transfer only what it needs (which conversion this is, whether it is
+            # still there to read, the input to write); the bookkeeping comes after it
             measured = self.measured_ns
             c = self.conv
+            gap_ns = edge_ns - self.last_edge_ns
             if c is None:                         # (re)started: number as the other chips do
                 c = self.numbering(self, edge_ns)
+                gap_ns = 0
+            elif gap_ns < 1.5 * measured:         # the next conversion: the usual case
+                c += 1
             else:
-                gap_ns = edge_ns - prev_edge
-                if gap_ns < 1.5 * measured:       # the next conversion: the usual case
-                    if self._gaps >= PERIOD_GAPS and 0.85 * self.period_ns < gap_ns < 1.15 * self.period_ns:
-                        self.measured_ns = measured + (gap_ns - measured) / 64
-                    else:
-                        self._measure(gap_ns)
-                    c += 1
-                else:
-                    c += round(gap_ns / measured)
+                c += round(gap_ns / measured)
+                gap_ns = 0
             self.conv = c
             self.last_edge_ns = edge_ns
             if time.monotonic_ns() > edge_ns + measured - self.early_ns:
@@ -281,15 +277,16 @@ class ChipStream:
                 # next callback reads the newer one; skip, so that a backlog clears at once
                 self.stale += 1
                 self.log.append((self.generation, c, edge_ns, measured, None))
+                self._after_edge(edge_ns, now_ns, gap_ns)
                 return
             j = self.inputs[(c + 2) % self.n_inputs]     # the input of conversion c + 2's slot
-            clock = time.monotonic_ns
-            exchange = self._exchange
-            if exchange is not None:
+            if self._exchange is not None:
                 if cpu is not None:
                     cpu.checkpoint()              # an emulated board: its slower Python first
                 self.transfer(self.generation, c, edge_ns, measured, j)
+                self._after_edge(edge_ns, now_ns, gap_ns)
                 return
+            clock = time.monotonic_ns
             i2c = self.i2c
             while not i2c.try_lock():             # the sampler may be probing another chip:
                 time.sleep(LOCK_WAIT_S)           # a real sleep, or (real-time, on one core) it
@@ -314,8 +311,21 @@ class ChipStream:
             # what the transactions did is settled later, by drain() on the consumer's thread,
             # once the edge after them is known: nothing here that can wait
             self.log.append((self.generation, c, edge_ns, measured, done))
+            self._after_edge(edge_ns, now_ns, gap_ns)
             if cpu is not None:
                 cpu.checkpoint()
+
+    def _after_edge(self, edge_ns: int, now_ns: int, gap_ns: int) -> None:
+        """What an edge tells once its transfer is made: the latency seen, that pulses reach
+        us, and the chip's period (``gap_ns``: from the edge before, 0 when not the next)."""
+        self.latency_ns.append(now_ns - edge_ns)
+        self.alert_silent = False
+        if gap_ns:
+            if self._gaps >= PERIOD_GAPS:
+                if 0.85 * self.period_ns < gap_ns < 1.15 * self.period_ns:
+                    self.measured_ns += (gap_ns - self.measured_ns) / 64
+            else:
+                self._measure(gap_ns)
 
     def transfer(self, generation: int, c: int, edge_ns: int, measured: float, j: int) -> None:
         """The one combined transfer for conversion ``c`` (the config of input ``j`` for
@@ -330,7 +340,11 @@ class ChipStream:
             done = None
             try:
                 r0 = clock()
-                raw = self._xfer(self._exchange[j])
+                try:
+                    raw = self._exchange[j]()
+                except OSError as e:              # retried as every transaction is
+                    self.on_error(self, e)
+                    raw = self._xfer(self._exchange[j], retries=RETRIES - 1)
                 r1 = clock()
                 done = (r0, r1, raw[0] << 8 | raw[1], r0, r1, j)
             except OSError:
