@@ -247,6 +247,10 @@ class AdsSource:
             try:
                 self._start_continuous(pin_factory, lines, auto_rate=True)
                 lost = self._probe_loss(HOLD_PROBE_S)
+                if lost > STEP_DOWN_LOSS:
+                    # once more before giving the rate up: the start-up's own bustle (imports,
+                    # the display starting) can cost a second's frames on a board that holds it
+                    lost = min(lost, self._probe_loss(HOLD_PROBE_S))
             except NoFrames:                      # so slow that the warm-up saw no frame at all
                 self.reader, lost = None, 1.0
             rate = max(a.data_rate for a in self.ads.values())
