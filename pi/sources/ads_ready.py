@@ -11,10 +11,19 @@ So on each pulse we read the result just finished and write the input for the co
 
 That holds only if the read and the write land before the *next* conversion ends, which a late
 callback cannot promise. So each callback notes when its read and write began and ended, and the
-next pulse's edge time (gpiozero's ``ticks``: the kernel's timestamp with lgpio) settles what
-they did: which conversion's result the read returned, and from which conversion the write
-applies. A transaction across an edge leaves that one conversion's input unknown, and its result
-is dropped. A sample is lost, never mislabelled.
+next pulse's edge time (the kernel's timestamp) settles what they did: which conversion's result
+the read returned, and from which conversion the write applies. A transaction across an edge
+leaves that one conversion's input unknown, and its result is dropped. A sample is lost, never
+mislabelled. The reading thread only records each edge and its transaction (``ChipStream.log``);
+the settling, and the pairing of the chips' cycles into frames, are done by whoever takes the
+frames (:meth:`ReadyReader.take`, the sampler's thread), so nothing waits between two pulses.
+
+The pulses come from the kernel's GPIO character device, read by a thread of the reader's own
+(``lines``: a gpiod line request, pi/sources/gpio_lines.py, or an emulated one), or else from
+gpiozero's edge callbacks (``pin_factory``; through lgpio each edge arrives 0.5 ms or more
+late). On a bus that can prepare it (LinuxI2C), each conversion costs one combined transfer:
+the next input's config write, the pointer back to the conversion register, the result read,
+joined by repeated starts in one ioctl; on another (busio) a read and a write.
 
 A transaction that fails is retried at once; a chip that keeps
 failing is marked *lost*: its pulses are ignored, and :meth:`ReadyReader.maintain` (called by
@@ -70,15 +79,16 @@ def read_write_window_s(data_rate: float) -> float:
 
 
 class ChipStream:
-    """One chip in continuous mode, read on its ALERT/RDY pulses (edge callbacks).
+    """One chip in continuous mode, read on its ALERT/RDY pulses.
 
-    Conversions are numbered by the edges that end them (``conv``). Each callback reads the
-    result register and writes the next input, noting when each transaction began and ended
-    (monotonic ns). The *next* edge's time then settles what they did: a read that ended before
-    it returned the result of the conversion that had just ended; a write that ended before it
-    applies from the conversion after next; one that began after it, a conversion later; one
-    across it, a conversion of unknown input (dropped). ``events`` keeps the resolved input
-    changes as (first conversion, input or None for unknown).
+    Conversions are numbered by the edges that end them (``conv``). Each pulse (:meth:`edge`)
+    reads the result register and writes the next input, noting when each transaction began and
+    ended (monotonic ns), into ``log``. :meth:`drain`, on the consumer's thread, settles them
+    with the *next* edge's time: a read that ended before it returned the result of the
+    conversion that had just ended; a write that ended before it applies from the conversion
+    after next; one that began after it, a conversion later; one across it, a conversion of
+    unknown input (dropped). ``events`` keeps the resolved input changes as (first conversion,
+    input or None for unknown).
     """
 
     def __init__(self, ads, lib, inputs: list[int], cols: list[int], name: str, factory,
@@ -481,7 +491,7 @@ class ChipStream:
 
 
 class ReadyReader:
-    """All chips in continuous mode; complete frames appear in ``frames`` as (stamp_ns, row)."""
+    """All chips in continuous mode; :meth:`take` gives the complete frames as (stamp ns, row)."""
 
     def __init__(self, streams_spec, n_columns: int, alert_pins, pin_factory=None, lines=None,
                  cpu_model=None):
