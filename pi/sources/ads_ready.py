@@ -43,12 +43,9 @@ by the chips' phase difference, constant while their rates agree).
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections import deque
-
-import numpy as np
 
 from pi.realtime import promote
 
