@@ -70,6 +70,7 @@ class RemoteBoard:
                  bus_options: dict | None = None, inputs_hook: str | None = None, pin_factory=None):
         if edges not in ("chardev", "gpiozero"):
             raise ValueError(f"edges: expected chardev or gpiozero, got {edges!r}")
+        self._lgpio = None                  # (close() may run before it is made)
         ctx = mp.get_context("spawn")
         self._i2c, i2c_child = ctx.Pipe(duplex=True)
         #: one pipe of events per ALERT/RDY line, as each line request has a file of its own

@@ -569,13 +569,20 @@ class ReadyReader:
                 if not wait(EVENT_WAIT_S):
                     continue
                 for ev in read():
-                    by_line[ev.line_offset](ev.timestamp_ns)
+                    try:
+                        by_line[ev.line_offset](ev.timestamp_ns)
+                    except Exception as e:    # one event's trouble must not end the reading
+                        self.event_errors += 1
+                        self.error = e
                 if cpu is not None:
                     cpu.checkpoint()
         except Exception as e:          # the request released under it (close), or a kernel error
             if not self._stopping:
                 self.error = e
+                self.died = True        # maintain() says so: frames would stop without a word
 
+    event_errors = 0
+    died = False
     def reader_cpu_s(self) -> float:
         """CPU seconds of the character-device reader so far (its thread's own clock)."""
         total = 0
@@ -609,7 +616,12 @@ class ReadyReader:
         return 0
 
     def maintain(self) -> list[str]:
-        """Probe chips that are lost or silent; returns the names of those still missing."""
+        """Probe chips that are lost or silent; returns the names of those still missing.
+        Raises BusError when the thread reading the pulses has ended (a kernel error)."""
+        if self.died:
+            from analysis.errors import BusError
+            raise BusError(f"the thread reading the ALERT/RDY pulses stopped "
+                           f"({type(self.error).__name__}: {self.error})")
         now = time.monotonic_ns()
         for s in self.streams:
             s.maintain(now)
