@@ -333,7 +333,7 @@ class AdsSource:
                 self.i2c_clock_hz = measure_i2c_hz(self.i2c, ads.i2c_device.device_address)
             if self.i2c_clock_hz:
                 # the clock is known: judge by the bus time alone (the software's share is the
-                # hold probe's to judge, on the real pulses: _hold_or_step_down)
+                # hold probe's to judge, on the real pulses: _continuous_holding)
                 pair = COMBINED_BITS / self.i2c_clock_hz
             window = read_write_window_s(ads.data_rate)
             if pair > 0.5 * window and auto_rate and self._slower_rate_fits(ads, pair):
