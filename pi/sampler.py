@@ -25,6 +25,7 @@ is kept in ``gaps`` (start ``t_s``, ``duration_s``, frames lost, and why), which
 
 from __future__ import annotations
 
+import bisect
 import queue
 import threading
 import time
@@ -80,12 +81,14 @@ class Sampler:
             return None
         now = max(time.monotonic_ns(), recent[-1])
         cutoff = now - int(window_s * 1e9)
-        inside = [t for t in recent if t >= cutoff]
-        if len(inside) < 2:                   # frames have stopped (a chip gone): say so
+        # the stamps are in time order: a bisection, not a pass over them (this runs every
+        # chunk, beside the reading thread, and holds the interpreter while it runs)
+        inside = len(recent) - bisect.bisect_left(recent, cutoff)
+        if inside < 2:                        # frames have stopped (a chip gone): say so
             return 0.0
         # over the window up to now, so that a stall shows at once; from the first frame early on
         span = (now - max(cutoff, recent[0])) / 1e9
-        return len(inside) / span if span > 0 else None
+        return inside / span if span > 0 else None
 
     def average_hz(self) -> float | None:
         """Frames per second since sampling began (to its end once it has ended): the session's

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from pi.emulator import boards, build_bus
+from pi.emulator.ads1x15 import EmulatedADS1115
 from pi.emulator.delivery import HOLD_NS, POLL_NS, KernelEvents, LgpioAlerts
 from pi.emulator.gpiochip import FALLING_EDGE, EmulatedGpioChip
 from pi.emulator.i2cdev import EmulatedSMBus
@@ -65,6 +66,68 @@ def test_slow_python_charges_k_times_the_products_cpu_and_not_the_emulators():
     assert slow.spun_ns == int(slow.own_ns * 2.0)     # (k - 1) × it, spun
     assert total >= 0.004e9 + slow.own_ns + slow.spun_ns * 0.99
     assert slow.board_cpu_s() == pytest.approx(3 * slow.own_ns / 1e9)
+
+
+def test_the_accounting_itself_is_not_charged_to_the_product():
+    slow = boards.SlowPython(6.0)
+
+    @boards.emulator_work
+    def emulator():
+        pass
+
+    assert 0 < slow.overhead_ns < 20_000
+    slow.begin()
+    for _ in range(2000):                             # nothing of the product's between them
+        emulator()
+        slow.checkpoint()
+    # uncorrected, a turn (a call and a checkpoint) charged the product 2 × overhead_ns
+    assert slow.own_ns / 2000 < slow.overhead_ns
+
+
+def test_an_announced_edge_carries_its_release_and_is_not_handed_over_twice():
+    lat = boards.EdgeLatency(30.0, 10.0, 0.0, 0.0)
+    model = KernelEvents(lat, seed=3, ahead_ns=400_000)
+    assert model.lead_ns == 0                          # an announced edge carries its own release
+    release = model.announce(1_000_000, "a")
+    assert release >= 1_030_000                         # the kernel's wake-up after the edge
+    model.put(1_000_000, False, "a")                   # the edge itself, when the chip makes it
+    model.put(1_008_000, True, "a")                    # and the pulse's end: the line's level
+    assert [(t, high) for t, high, _ in model.take(2_000_000)] == [(1_008_000, True)]
+    model.put(2_163_000, False, "a")                   # one not announced: as before, after the wake-up
+    assert model.take(2_170_000) == []
+    assert [t for t, _, _ in model.take(3_000_000)] == [2_163_000]
+
+
+def test_a_chip_foretells_only_the_pulse_of_the_conversion_under_way():
+    now = [10**12]
+    chip = EmulatedADS1115(0x48, clock=lambda: now[0], alert=lambda level: None)
+    try:
+        assert chip.upcoming_edge() is None            # power-on: single-shot, comparator off
+        chip.i2c_write(bytes((2, 0x00, 0x00)), now[0])  # Lo_thresh MSB 0 } conversion-ready
+        chip.i2c_write(bytes((3, 0x80, 0x00)), now[0])  # Hi_thresh MSB 1 }
+        chip.i2c_write(bytes((1, 0x42, 0xE0)), now[0])  # continuous, 860 SPS, COMP_QUE one
+        t, high = chip.upcoming_edge()
+        assert not high and t == chip.next_event_ns() and t > now[0]
+        chip.i2c_write(bytes((1, 0x52, 0xE0)), now[0] + 1000)   # another input: the end stays
+        assert chip.upcoming_edge() == (t, False)
+        chip.vanish(1.0, after_s=(t - now[0]) / 2e9, power_cycle=True)
+        assert chip.upcoming_edge() is None            # the power goes before it ends
+    finally:
+        chip.close()
+
+
+def test_a_board_process_answers_a_transfer_at_once_and_leaves_the_wait_to_the_caller():
+    kit = load_kit()
+    bus = build_bus(kit, bus_hz=400_000)
+    bus.defer_waits = True
+    try:
+        t0 = time.monotonic_ns()
+        EmulatedSMBus(bus)._transfer([(0x48, b"\x01\x42\xe0"), (0x48, b"\x00"), (0x48, 2)], t0)
+        took = time.monotonic_ns() - t0
+        assert bus.deferred_ns == pytest.approx(t0 + 85 * 2500, abs=2_000)    # 85 bits at 400 kHz
+        assert took < 85 * 2500                        # answered before the bus time was up
+    finally:
+        bus.deinit()
 
 
 # ---- the pin libraries' delivery ---------------------------------------------------------------
@@ -206,9 +269,11 @@ def test_the_reader_takes_the_character_device_and_one_transfer_per_conversion_o
         d = src.describe()
         stamps, rows = _frames(src, 1.5)
         latency = src.edge_latency_ms()
+        settled = src.describe()["settled_by_reader_pct"]
     finally:
         src.close()
     assert "character device" in d["edges"] and d["i2c_per_conversion"].startswith("one combined transfer")
+    assert settled > 90                                # in the reading thread's quiet, not by the consumer
     assert d["board"]["board"] == "pi5" and d["board"]["modelled"] == "emulated, not measured on a Pi"
     assert d["i2c_clock_hz"] == pytest.approx(400_000, rel=0.2)
     assert len(rows) > 0.3 * 1.5 * 215                 # frames come (how many is the bench's to say)

@@ -387,6 +387,22 @@ class EmulatedADS1x15:
             times += [t for w in self._vanish for t in (w.from_ns, w.to_ns) if t > self._now_ns]
             return min(times) if times else None
 
+    def upcoming_edge(self) -> tuple[int, bool] | None:
+        """The ALERT/RDY change the conversion under way makes when it ends, as (time ns, level
+        high?), or None when there is none to foretell: only a continuous-mode conversion-ready
+        pulse is, as nothing the bus can do moves the end of a conversion under way (a config
+        write applies from the next one), while a power cut before then would. For a delivery
+        model that hands an edge over ahead of its time, with its release time attached
+        (:class:`pi.emulator.delivery.KernelEvents` ``ahead_ns``)."""
+        with self._lock:
+            cur = self._cur
+            if (cur is None or self._alert is None or self._config & MODE_BIT or cur.end_ns <= self._now_ns
+                    or not self._comparator.ready_mode(self._config, self._lo, self._hi)):
+                return None
+            if any(w.power_cycle and not w.off_done and w.from_ns <= cur.end_ns for w in self._vanish):
+                return None
+            return cur.end_ns, bool(self._config & 0x0008)     # the active level: low unless COMP_POL
+
     def attach_alert(self, pin, delivery=None) -> None:
         """Drive ALERT/RDY onto ``pin`` (a gpiozero MockPin, a line of an emulated GPIO chip or a
         callable(level: bool)); ``delivery``: when each change is handed over

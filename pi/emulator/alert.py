@@ -83,6 +83,15 @@ class ChipAlertPin(MockPin):
         return True
 
 
+_release = threading.local()
+
+
+def release_ns() -> int | None:
+    """For a line's listener, during a change being delivered: the release time of an edge
+    handed over ahead of its time (AlertDriver._deliver), or None: now."""
+    return getattr(_release, "ns", None)
+
+
 def level_setter(pin) -> Callable[[bool, int], None]:
     """A callable(high: bool, t_ns: int) driving ``pin``: a :class:`ChipAlertPin` (stamped with
     the chip's time ``t_ns``), a line of an emulated GPIO chip (``set_level(high, t_ns)``: its
@@ -157,6 +166,9 @@ class AlertDriver:
         self.delivery = delivery
         #: how long after an edge it can first be handed over, s (the model's least latency)
         self.lead_s = getattr(delivery, "lead_ns", 0) / 1e9
+        #: how long before a foretold edge the model takes it, s (KernelEvents in a board process)
+        self.ahead_s = getattr(delivery, "ahead_ns", 0) / 1e9
+        self.unforetold_ns: int | None = None   # the next event, when it could not be foretold
         #: the product's Python on a modelled board (pi.emulator.boards.SlowPython), or None: a
         #: callback's span starts where the pin library's dispatch to it does
         self.cpu_model = None
@@ -183,7 +195,9 @@ class AlertDriver:
         self._closed = True
         _HUB.remove(self)
 
-    def _deliver(self, high: bool, t_ns: int) -> None:
+    def _deliver(self, high: bool, t_ns: int, release_ns: int | None = None) -> None:
+        """The line goes ``high`` at ``t_ns``; ``release_ns``: an edge handed over ahead of its
+        time, to be held by the reader's side until then (:func:`release_ns` tells the line)."""
         if high == self.level or self._closed:
             return
         self.level = high
@@ -191,10 +205,13 @@ class AlertDriver:
         cpu = self.cpu_model
         if cpu is not None:
             cpu.begin()
+        _release.ns = release_ns
         try:
             self._set(high, t_ns)
         except Exception as e:                  # a faulty callback must not stop the line
             self.error = e
+        finally:
+            _release.ns = None
         if cpu is not None:
             cpu.checkpoint()
 
@@ -306,8 +323,20 @@ class _AlertThread:
                     models[id(d.delivery)] = (d.delivery, d)
             for model, d in models.values():
                 ready += model.take(d._chip.clock())
+            ahead = []                              # edges foretold, handed over before their time
+            for d in drivers:
+                n = nexts.get(d)
+                if d.ahead_s and n is not None and d.delivery.announced(d) != n \
+                        and (w := d._wait_s(n)) is not None and w <= d.ahead_s:
+                    edge = d._chip.upcoming_edge()
+                    if edge is not None and not edge[1] and edge[0] == n:
+                        ahead.append((edge[0], d, d.delivery.announce(edge[0], d)))
+                    else:
+                        d.unforetold_ns = n         # handed over when it comes, as any change
             for t_ns, high, d in ready:             # outside the chips' locks: a callback may
                 d._deliver(high, t_ns)              # read the chips over the bus
+            for t_ns, d, release in ahead:
+                d._deliver(False, t_ns, release)
             # the next events were known before the callbacks; whatever they changed (a
             # conversion started, a line released) wakes this thread through ``wake``
             live = set(drivers)
@@ -315,7 +344,8 @@ class _AlertThread:
                 del nexts[d]
             # a chip whose edges a model hands over later is looked at when the first of them
             # can be handed over (its ``lead_ns``), not when it happens: one wake-up, not two
-            waits = [w + d.lead_s for d, n in nexts.items() if (w := d._wait_s(n)) is not None]
+            waits = [w + (-d.ahead_s if d.ahead_s and n not in (d.delivery.announced(d), d.unforetold_ns) else d.lead_s)
+                     for d, n in nexts.items() if (w := d._wait_s(n)) is not None]
             waits += [w for model, d in models.values() if (w := d._wait_s(model.next_ns())) is not None]
             wait_s = min(min(waits, default=_IDLE_WAIT_S), _IDLE_WAIT_S)
             woken = self._sleep(wait_s)

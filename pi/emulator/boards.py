@@ -235,30 +235,46 @@ def python_factor(b: Board, here_s: float | None = None) -> float:
 
 
 # ---- the product's Python, k times slower -------------------------------------------------------
-_emulator = threading.local()
+class _EmulatorShare(threading.local):
+    """Per thread: the emulator's CPU so far (ns), its calls, and whether one is under way."""
+    depth = 0
+    ns = 0
+    calls = 0
+
+
+_emulator = _EmulatorShare()
+_thread_ns = time.thread_time_ns
 
 
 def emulator_work(fn):
     """Mark an emulator function: the CPU its calls take on a thread is the emulator's, not the
     product's, and :class:`SlowPython` leaves it out (nested calls counted once)."""
     def call(*a, **k):
-        depth = getattr(_emulator, "depth", 0)
-        if depth:
+        e = _emulator
+        if e.depth:
             return fn(*a, **k)
-        _emulator.depth = 1
-        t0 = time.thread_time_ns()
+        e.depth = 1
+        e.calls += 1
+        t0 = _thread_ns()
         try:
             return fn(*a, **k)
         finally:
-            _emulator.ns = getattr(_emulator, "ns", 0) + time.thread_time_ns() - t0
-            _emulator.depth = 0
+            e.ns += _thread_ns() - t0
+            e.depth = 0
     call.__name__, call.__doc__, call.__wrapped__ = fn.__name__, fn.__doc__, fn
     return call
 
 
 def emulator_cpu_ns() -> int:
     """CPU the emulator has spent on the calling thread so far, ns."""
-    return getattr(_emulator, "ns", 0)
+    return _emulator.ns
+
+
+class _Span(threading.local):
+    """Per thread: where its span began (thread CPU ns, emulator ns, emulator calls), and its
+    product CPU and spin so far ([own ns, spun ns], also listed in SlowPython._shares)."""
+    mark = None
+    share = None
 
 
 class SlowPython:
@@ -270,38 +286,84 @@ class SlowPython:
     since its last checkpoint, less the emulator's share of it (:func:`emulator_work`). The
     spin is a plain Python loop: it holds the GIL and lets go at the switch interval, as a slow
     interpreter running the same code would. :meth:`begin` starts a fresh span (time spent
-    waiting, or in the emulator's own loop, is nobody's code)."""
+    waiting, or in the emulator's own loop, is nobody's code).
+
+    The accounting costs CPU of its own, which no Pi spends: a system call for the thread's CPU
+    clock (~0.7 µs here) and some Python per checkpoint and per emulator call. That cost,
+    measured once when the model is made (``overhead_ns``: the least of a few runs, hot, so no
+    more than it costs on the sampling path), is taken off the product's share for each."""
 
     def __init__(self, k: float):
         if not k >= 1.0:
             raise ValueError(f"k: expected a slow-down factor of 1 or more, got {k!r}")
         self.k = float(k)
         self._extra = self.k - 1.0
-        self._local = threading.local()
+        self._local = _Span()
         self._lock = threading.Lock()
-        self.own_ns = 0               # the product's CPU measured here, all threads
-        self.spun_ns = 0              # what was added to it
+        self._shares: list[list[int]] = []    # one [own ns, spun ns] per thread
+        self.overhead_ns = 0
+        self.overhead_ns = self._accounting_cost_ns()
+
+    @property
+    def own_ns(self) -> int:
+        """The product's CPU measured here, all threads, ns."""
+        return sum(sh[0] for sh in list(self._shares))
+
+    @property
+    def spun_ns(self) -> int:
+        """What was added to it, ns."""
+        return sum(sh[1] for sh in list(self._shares))
+
+    def _accounting_cost_ns(self) -> int:
+        """The CPU one checkpoint, or one emulator call, adds to the product's share, ns."""
+        noop = emulator_work(lambda: None)
+        extra, self._extra = self._extra, 0.0
+        best = None
+        try:
+            for _ in range(5):
+                self.begin()
+                before = self.own_ns
+                for _ in range(200):
+                    noop()
+                    self.checkpoint()
+                per = (self.own_ns - before) / 400      # two of them per turn
+                best = per if best is None else min(best, per)
+        finally:
+            self._extra = extra
+            with self._lock:
+                self._shares.clear()
+            self._local.mark = self._local.share = None
+        return int(best)
 
     def begin(self) -> None:
-        self._local.mark = (time.thread_time_ns(), emulator_cpu_ns())
+        e = _emulator
+        self._local.mark = (_thread_ns(), e.ns, e.calls)
 
     def checkpoint(self) -> None:
-        mark = getattr(self._local, "mark", None)
-        now, emu = time.thread_time_ns(), emulator_cpu_ns()
+        loc, e = self._local, _emulator
+        now = _thread_ns()
+        mark = loc.mark
         if mark is None:
-            self._local.mark = (now, emu)
+            loc.mark = (now, e.ns, e.calls)
             return
-        own = (now - mark[0]) - (emu - mark[1])
-        spin = int(own * self._extra)
-        until = now + spin
-        clock = time.thread_time_ns
+        own = (now - mark[0]) - (e.ns - mark[1]) - (e.calls - mark[2] + 1) * self.overhead_ns
         t = now
-        while t < until:
-            t = clock()
-        with self._lock:
-            self.own_ns += own
-            self.spun_ns += spin
-        self._local.mark = (t, emulator_cpu_ns())
+        spin = 0
+        if own > 0:
+            spin = int(own * self._extra)
+            until = now + spin
+            while t < until:
+                t = _thread_ns()
+        else:
+            own = 0
+        share = loc.share
+        if share is None:
+            loc.share = share = [0, 0]
+            with self._lock:
+                self._shares.append(share)
+        share[0] += own
+        share[1] += spin
+        loc.mark = (t, e.ns, e.calls)
 
     def board_cpu_s(self) -> float:
         """The product's CPU so far as the board would spend it, s (k × what it took here)."""

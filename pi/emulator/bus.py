@@ -292,6 +292,9 @@ class EmulatedI2C:
         thread wake-up (tens of µs) after, as a Pi's I2C driver does after its interrupt."""
         if not self.bus_hz:
             return
+        if self.defer_waits:
+            self.deferred_ns = max(self.deferred_ns, t_ns)
+            return
         if self._sleep is time.sleep:
             precise_timers()
         spin = self.spin_ns
@@ -300,6 +303,11 @@ class EmulatedI2C:
         while self.clock() < t_ns:        # the rest spun (spin_ns), letting go of the interpreter
             time.sleep(0)
 
+    #: a board process (pi.emulator.remote) answers a transfer as soon as it is worked out and
+    #: leaves the wait to the caller's side: the waits are not made, only the latest end kept
+    #: (``deferred_ns``, monotonic ns; the caller resets it)
+    defer_waits = False
+    deferred_ns = 0
     #: the last part of each wait spun, ns (0: all slept). A board process (pi.emulator.remote)
     #: sets it: a sleep here ends one wake-up late (25-60 µs), a transfer on a Pi ends at its
     #: completion interrupt

@@ -104,16 +104,37 @@ class _Releases:
 
 
 class KernelEvents:
-    """The GPIO character device: an edge is released ``latency.draw_ns()`` after it happened."""
+    """The GPIO character device: an edge is released ``latency.draw_ns()`` after it happened.
 
-    def __init__(self, latency, seed: int = 0):
+    ``ahead_ns`` > 0 (a board process, pi/emulator/remote.py): an edge the chip can foretell
+    (:meth:`~pi.emulator.ads1x15.ADS1x15.upcoming_edge`) is *announced* that long before it
+    happens, handed over at once with its release time attached, and the reader's side holds it
+    until then. What carries it (a pipe, the reader's wake-up) then costs nothing the board
+    would not: without it, every edge reached the reader this machine's hand-over (~100 µs)
+    later than the model said."""
+
+    def __init__(self, latency, seed: int = 0, ahead_ns: int = 0):
         self.latency = latency
-        self.lead_ns = int(latency.typical_us * 1000)     # no edge is handed over sooner
+        self.ahead_ns = ahead_ns
+        #: no edge is handed over sooner (announced ones aside: they carry their release)
+        self.lead_ns = 0 if ahead_ns else int(latency.typical_us * 1000)
         self._rng = random.Random(seed)
         self._releases = _Releases()
         self._now: deque = deque()
+        self._announced: dict = {}         # target → the time of its edge announced
+
+    def announce(self, t_ns: int, target) -> int:
+        """The falling edge ``target``'s line will make at ``t_ns``, handed over now: returns
+        its release time; the edge itself, when the chip makes it, is then not handed over again."""
+        self._announced[target] = t_ns
+        return t_ns + self.latency.draw_ns(self._rng)
+
+    def announced(self, target) -> int | None:
+        return self._announced.get(target)
 
     def put(self, t_ns: int, high: bool, target) -> None:
+        if not high and self._announced.get(target) == t_ns:
+            return                                   # handed over ahead, with its release time
         if not high:
             self._releases.push(t_ns + self.latency.draw_ns(self._rng), self._releases.open_entry(t_ns, target))
         elif not self._releases.add_level(t_ns, high, target):

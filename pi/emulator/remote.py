@@ -21,20 +21,34 @@ kernel:
 
 Both processes read the same monotonic clock, so an edge's time means the same on both sides,
 and a transfer starts when the product issued it (its stamp), not when the board process got
-to it. What the pipes add is this machine's: a transfer returns ~70 µs after its modelled end
-here (the board thread's wake-up, the reply's), where a Pi's completion interrupt wakes the
-caller in ~30 µs (measured here: combined transfer of 85 bits at 400 kHz, 212 µs modelled,
-280 µs median seen by the caller). The board's threads run at normal priority: under
-SCHED_FIFO they answered later on this machine (350 against 280 µs).
+to it. The pipes and this machine's wake-ups (25-60 µs each) must not make the board slower
+than the one modelled, so neither side waits on the other for time that the model sets:
+
+* a transfer is answered as soon as the board has worked it out, with the time the modelled
+  adapter would let the caller go (the transfer's end, plus a kernel wake-up drawn from the
+  board's figures, as a Pi's completion interrupt wakes the caller); the caller's side holds
+  it until then;
+* an edge the chip can foretell (a continuous-mode conversion-ready pulse) is announced
+  ``ANNOUNCE_NS`` ahead with its release time (its time plus the kernel's wake-up), and the
+  line request holds it until then.
+
+Measured before this (board process answering at the modelled end, edges sent at release):
+transfers returned ~90 µs after the model's end and edges reached the reader ~120 µs after
+their release (median), which cost a real Pi 4 nothing and the emulated one a tenth of its
+frames. The caller's waits sleep to a learnt margin before the time and spin the rest
+(:class:`_Until`). The board's threads run under SCHED_FIFO above the reader, where allowed,
+as a kernel's interrupt handling is above every user thread.
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import heapq
 import importlib
 import multiprocessing as mp
 import os
+import select
 import struct
 import sys
 import threading
@@ -46,9 +60,10 @@ from .boards import emulator_work
 
 I2C_M_RD = 0x0001
 START_TIMEOUT_S = 30.0
-HUB_SPIN_S = 60e-6       # the board's ALERT thread spins the last 60 µs of each wait (a wake-up here: 25-60 µs)
-BUS_SPIN_NS = 80_000     # and its bus the last 80 µs of each transfer: the reply leaves at its modelled end
-_EVENT = struct.Struct("<BxHIqq")       # type, offset, line seqno, timestamp ns, sent at (ns)
+HUB_SPIN_S = 60e-6       # lgpio's path: the board's ALERT thread spins the last 60 µs of each wait (a wake-up here: 25-60 µs)
+ANNOUNCE_NS = 400_000    # the character device's path: a foretold edge goes this far ahead (hand-over here: 50-300 µs)
+_EVENT = struct.Struct("<BxHIqq")       # type, offset, line seqno, timestamp ns, release at (ns)
+_REPLY = struct.Struct("<hq")           # errno (0: done), release at (monotonic ns)
 _MSG = struct.Struct("<BHH")            # address, flags, length
 _OP_RDWR, _OP_QUICK, _OP_READ_BYTE = 1, 2, 3
 _HEAD = struct.Struct("<qBB")           # issued at (monotonic ns), operation, count or address
@@ -176,6 +191,7 @@ class RemoteSMBus:
     def __init__(self, conn):
         self._conn = conn
         self._lock = threading.Lock()        # the kernel serialises one adapter's transfers
+        self._until = _Until()
 
     def _exchange(self, op: int, arg: int, body: bytes = b"") -> bytes:
         with self._lock:
@@ -185,7 +201,8 @@ class RemoteSMBus:
                 reply = self._conn.recv_bytes()
             except (EOFError, OSError):
                 raise OSError(errno.ENODEV, "the emulated board has gone") from None
-        code = struct.unpack_from("<h", reply)[0]
+            code, release = _REPLY.unpack_from(reply)
+            self._until.wait(release)        # the modelled adapter lets the caller go then
         if code:
             raise OSError(code, os.strerror(code))
         return reply
@@ -197,7 +214,7 @@ class RemoteSMBus:
             if not m.flags & I2C_M_RD:
                 parts.append(ctypes.string_at(m.buf, m.len))
         reply = self._exchange(_OP_RDWR, len(msgs), b"".join(parts))
-        at = 2
+        at = _REPLY.size
         for m in msgs:
             if m.flags & I2C_M_RD:
                 ctypes.memmove(m.buf, reply[at:at + m.len], m.len)
@@ -218,53 +235,100 @@ class RemoteSMBus:
 
     @emulator_work
     def read_byte(self, address: int) -> int:
-        return self._exchange(_OP_READ_BYTE, address)[2]
+        return self._exchange(_OP_READ_BYTE, address)[_REPLY.size]
 
     def close(self) -> None:
         pass
 
 
+class _Until:
+    """Waits for a monotonic time on this machine, ending on it rather than one wake-up after:
+    it sleeps to ``late_ns`` before the time (learnt: how late this thread's sleeps end, 25-60
+    µs here) and spins the rest, a few µs when the margin is right. A Pi's kernel would wake the
+    thread at the time itself, give or take its own latency, which the board's model draws."""
+
+    LEARN = 16                       # sleeps the learnt lateness is averaged over
+    MOST_LATE_NS = 300_000
+
+    def __init__(self):
+        self.late_ns = 50_000
+
+    def wait(self, t_ns: int, fds=()) -> bool:
+        """Until ``t_ns`` (monotonic ns), or (True) until one of ``fds`` is readable first."""
+        now = time.monotonic_ns()
+        if t_ns - now > self.late_ns:
+            target = t_ns - self.late_ns
+            if fds:
+                if select.select(fds, [], [], (target - now) / 1e9)[0]:
+                    return True
+            else:
+                time.sleep((target - now) / 1e9)
+            over = time.monotonic_ns() - target
+            self.late_ns = min(max(self.late_ns + (over - self.late_ns) // self.LEARN, 0), self.MOST_LATE_NS)
+        while time.monotonic_ns() < t_ns:
+            pass
+        return False
+
+
 class RemoteLineRequest:
     """gpiod's LineRequest for edge events, its events written by the board process (a pipe
-    per line; waiting on all of them, as on one request's file)."""
+    per line; waiting on all of them, as on one request's file). Each event carries when the
+    modelled kernel makes it readable; one sent ahead of then is held until then."""
 
     def __init__(self, board: RemoteBoard, conns: list, offsets: tuple):
         self._board, self._conns, self.offsets = board, conns, offsets
+        self._fds = [c.fileno() for c in conns]
         self.released = False
         self._seqno = 0
-        #: (ns from the edge to the board sending it, ns from then to being read here), for
+        self._held: list = []         # events read from the pipes, by release time
+        self._until = _Until()
+        #: (ns from the edge to its modelled release, ns from then to being read here), for
         #: the emulator's own delivery overhead (the last events)
         from collections import deque
         self.handed_over: deque = deque(maxlen=4096)
+
+    def _take_pipes(self) -> None:
+        for conn in self._conns:
+            while conn.poll(0):
+                ev = _EVENT.unpack(conn.recv_bytes())
+                heapq.heappush(self._held, (ev[4], ev[3], ev))
 
     @emulator_work
     def wait_edge_events(self, timeout: float | None = None) -> bool:
         if self.released:
             raise RuntimeError("the line request has been released")
-        if len(self._conns) == 1:
-            return self._conns[0].poll(timeout)
-        from multiprocessing.connection import wait
-        return bool(wait(self._conns, timeout))
+        end = None if timeout is None else time.monotonic_ns() + int(timeout * 1e9)
+        while True:
+            self._take_pipes()
+            now = time.monotonic_ns()
+            if self._held and self._held[0][0] <= now:
+                return True
+            if end is not None and now >= end:
+                return False
+            t = self._held[0][0] if self._held else None
+            if t is not None and (end is None or t <= end):
+                self._until.wait(t, self._fds)          # until its release, or another event comes
+            else:
+                wait_s = None if end is None else (end - now) / 1e9
+                select.select(self._fds, [], [], wait_s)
 
     @emulator_work
     def read_edge_events(self, max_events: int | None = None) -> list:
-        """The events queued, oldest first (waiting for one if none is)."""
+        """The events released, oldest first (waiting for one if none is)."""
         from .gpiochip import EdgeEvent
         n = 64 if max_events is None else max_events
-        events = []
-        while not events:
-            for conn in self._conns:
-                while len(events) < n and conn.poll(0):
-                    events.append(_EVENT.unpack(conn.recv_bytes()))
-            if not events:
-                self.wait_edge_events(None)
-        events.sort(key=lambda e: e[3])
+        self.wait_edge_events(None)
         out = []
         now = time.monotonic_ns()
-        for kind, offset, line_seq, ts, sent in events:
+        held = self._held
+        ready = []
+        while held and held[0][0] <= now and len(ready) < n:
+            ready.append(heapq.heappop(held)[2])
+        ready.sort(key=lambda e: e[3])
+        for kind, offset, line_seq, ts, release in ready:
             self._seqno += 1
             out.append(EdgeEvent(kind, ts, offset, self._seqno, line_seq))
-            self.handed_over.append((sent - ts, now - sent))
+            self.handed_over.append((release - ts, now - release))
         return out
 
     def release(self) -> None:
@@ -327,12 +391,14 @@ class _PipeRequest:
         self.active = True
 
     def _edge(self, line, high: bool, t_ns: int) -> None:
+        from .alert import release_ns
         if high or not self.active:
             return
         line.seqno += 1
+        release = release_ns() or time.monotonic_ns()      # announced ahead, or readable now
         try:
             with self._lock:
-                self._conn.send_bytes(_EVENT.pack(2, line.offset, line.seqno & 0xFFFFFFFF, t_ns, time.monotonic_ns()))
+                self._conn.send_bytes(_EVENT.pack(2, line.offset, line.seqno & 0xFFFFFFFF, t_ns, release))
         except (OSError, ValueError):
             self.active = False
 
@@ -352,14 +418,21 @@ def _board_main(i2c_conn, events_conns, ctl, kit, board_name, edges, sim_setting
         from .i2cdev import EmulatedSMBus
         from .simulated import build_bus
         realtime.short_switch_interval()
-        alert.SPIN_S = HUB_SPIN_S
+        # the board's threads stand for its kernel (interrupts, the I2C driver), which no user
+        # thread holds up: above the reader (measured: a transfer answered up to 1.9 ms late at
+        # normal priority, 0.76 ms under SCHED_FIFO)
+        alert.KERNEL_PRIORITY = realtime.PRIORITY + 5
         b = boards.board(board_name)
         gpio = EmulatedGpioChip(b.gpio_label)
-        delivery = KernelEvents(b.kernel_wake) if edges == "chardev" else LgpioAlerts(b.lgpio_wake)
+        if edges == "chardev":
+            delivery = KernelEvents(b.kernel_wake, ahead_ns=ANNOUNCE_NS)
+        else:            # lgpio's hand-overs are worked out here: they must leave on time
+            alert.SPIN_S = HUB_SPIN_S
+            delivery = LgpioAlerts(b.lgpio_wake)
         opts = dict(bus_options)
         opts.setdefault("bus_hz", b.i2c_hz)
         bus = build_bus(kit, sim_settings=sim_settings, gpio_chip=gpio, delivery=delivery, **opts)
-        bus.spin_ns = BUS_SPIN_NS
+        bus.defer_waits = True              # the caller's side waits (see the module docstring)
         if inputs_hook:
             module, func = inputs_hook.split(":")
             getattr(importlib.import_module(module), func)(bus, kit)
@@ -368,7 +441,7 @@ def _board_main(i2c_conn, events_conns, ctl, kit, board_name, edges, sim_setting
         ctl.send(("error", f"{type(e).__name__}: {e}"))
         return
     requests = {pin: _PipeRequest(c) for pin, c in events_conns.items()}
-    threading.Thread(target=_serve_i2c, args=(i2c_conn, dev), name="board-i2c", daemon=True).start()
+    threading.Thread(target=_serve_i2c, args=(i2c_conn, dev, bus, b.kernel_wake), name="board-i2c", daemon=True).start()
     ctl.send(("ready", bus.epoch_ns))
     try:
         while True:
@@ -418,16 +491,21 @@ def _control(op, args, bus, gpio, requests):
     raise ValueError(f"unknown board operation {op!r}")
 
 
-def _serve_i2c(conn, dev) -> None:
-    """The adapter: one transfer at a time, each held for its bus time by the emulated bus."""
+def _serve_i2c(conn, dev, bus, wake) -> None:
+    """The adapter: one transfer at a time, worked out at once and answered with the time the
+    caller may go (the transfer's end, plus the kernel's wake-up ``wake`` drawn per transfer)."""
+    import random
     from pi import realtime
     from .alert import KERNEL_PRIORITY
     if KERNEL_PRIORITY is not None:
         realtime.promote(KERNEL_PRIORITY)
+    rng = random.Random(7)
     try:
         while True:
             req = conn.recv_bytes()
             issued, op, arg = _HEAD.unpack_from(req)
+            bus.deferred_ns = 0
+            code, data = 0, b""
             try:
                 if op == _OP_RDWR:
                     at, msgs = _HEAD.size, []
@@ -440,14 +518,14 @@ def _serve_i2c(conn, dev) -> None:
                             msgs.append((addr, flags, length, req[at:at + length]))
                             at += length
                     dev._check_rules([(a, f, n) for a, f, n, _ in msgs])
-                    reads = dev._transfer([(a, n if f & I2C_M_RD else data) for a, f, n, data in msgs], issued)
-                    conn.send_bytes(b"\0\0" + b"".join(reads))
+                    data = b"".join(dev._transfer([(a, n if f & I2C_M_RD else d) for a, f, n, d in msgs], issued))
                 elif op == _OP_QUICK:
                     dev._transfer([(arg, b"")], issued)
-                    conn.send_bytes(b"\0\0")
                 else:
-                    conn.send_bytes(b"\0\0" + dev._transfer([(arg, 1)], issued)[0])
+                    data = dev._transfer([(arg, 1)], issued)[0]
             except OSError as e:
-                conn.send_bytes(struct.pack("<h", e.errno or errno.EIO))
+                code = e.errno or errno.EIO
+            release = bus.deferred_ns + wake.draw_ns(rng) if bus.deferred_ns else 0
+            conn.send_bytes(_REPLY.pack(code, release) + data)
     except (EOFError, OSError):
         pass

@@ -400,6 +400,10 @@ class AdsSource:
             latency = self.edge_latency_ms()
             if latency is not None:
                 out["edge_latency_ms"] = latency
+            r = self.reader
+            settled = r.settled_by_reader + r.settled_by_consumer
+            if settled:           # where the records were settled (ads_ready: the reader's quiet)
+                out["settled_by_reader_pct"] = round(100 * r.settled_by_reader / settled, 1)
         if self.step_down:
             out["step_down"] = self.step_down
         if self.i2c_clock_hz is not None:
