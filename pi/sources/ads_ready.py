@@ -287,6 +287,39 @@ class ChipStream:
                 gap_ns = 0
             self.conv = c
             self.last_edge_ns = edge_ns
+            exchange = self._exchange
+            if exchange is not None:
+                # one prepared transfer (the usual path on a Pi): written out here, not in
+                # calls, as every line of it runs 1,720 times a second on the board's slow Python
+                if cpu is not None:
+                    cpu.checkpoint()              # an emulated board: its slower Python first
+                r0 = time.monotonic_ns()
+                if r0 > edge_ns + measured - self.early_ns:
+                    self.stale += 1               # its successor has ended too: see below
+                    done = None
+                else:
+                    j = self.inputs[(c + 2) % self.n_inputs]     # the input of conversion c + 2's slot
+                    try:
+                        try:
+                            raw = exchange[j]()
+                        except OSError as e:      # retried as every transaction is
+                            self.on_error(self, e)
+                            raw = self._xfer(exchange[j], retries=RETRIES - 1)
+                        r1 = time.monotonic_ns()
+                        done = (r0, r1, raw[0] << 8 | raw[1], r0, r1, j)
+                    except OSError:
+                        self.lost = True          # maintain() sets it up again when it answers
+                        done = None
+                self.log.append((self.generation, c, edge_ns, measured, done))
+                self.latency_ns.append(now_ns - edge_ns)      # _after_edge, written out
+                self.alert_silent = False
+                if gap_ns:
+                    if self._gaps >= PERIOD_GAPS:
+                        if 0.85 * self.period_ns < gap_ns < 1.15 * self.period_ns:
+                            self.measured_ns += (gap_ns - self.measured_ns) / 64
+                    else:
+                        self._measure(gap_ns)
+                return
             if time.monotonic_ns() > edge_ns + measured - self.early_ns:
                 # the next conversion has ended too (this callback came late, its successor is
                 # queued behind it): a read now would not return this one's result, and the
@@ -296,12 +329,6 @@ class ChipStream:
                 self._after_edge(edge_ns, now_ns, gap_ns)
                 return
             j = self.inputs[(c + 2) % self.n_inputs]     # the input of conversion c + 2's slot
-            if self._exchange is not None:
-                if cpu is not None:
-                    cpu.checkpoint()              # an emulated board: its slower Python first
-                self.transfer(self.generation, c, edge_ns, measured, j)
-                self._after_edge(edge_ns, now_ns, gap_ns)
-                return
             clock = time.monotonic_ns
             i2c = self.i2c
             while not i2c.try_lock():             # the sampler may be probing another chip:
@@ -342,31 +369,6 @@ class ChipStream:
                     self.measured_ns += (gap_ns - self.measured_ns) / 64
             else:
                 self._measure(gap_ns)
-
-    def transfer(self, generation: int, c: int, edge_ns: int, measured: float, j: int) -> None:
-        """The one combined transfer for conversion ``c`` (the config of input ``j`` for
-        conversion c + 2, the pointer back, this result), recorded for :meth:`drain`. The
-        read and the write both lie within its span; one ioctl, which the kernel keeps whole
-        among everyone's, so no bus lock is taken."""
-        if time.monotonic_ns() > edge_ns + measured - self.early_ns:
-            self.stale += 1                       # came too late to read this one: see edge()
-            done = None
-        else:
-            clock = time.monotonic_ns
-            done = None
-            try:
-                r0 = clock()
-                try:
-                    raw = self._exchange[j]()
-                except OSError as e:              # retried as every transaction is
-                    self.on_error(self, e)
-                    raw = self._xfer(self._exchange[j], retries=RETRIES - 1)
-                r1 = clock()
-                done = (r0, r1, raw[0] << 8 | raw[1], r0, r1, j)
-            except OSError:
-                self.lost = True                  # maintain() sets it up again when it answers
-        if generation == self.generation:         # (not set up again meanwhile)
-            self.log.append((generation, c, edge_ns, measured, done))
 
     def drain(self, cycles: list, most: int = DRAIN_SLICE) -> bool:
         """Settle up to ``most`` of the edges handled so far (each once the edge after it is
@@ -571,7 +573,8 @@ class ReadyReader:
         for s in self.streams:
             s.promoted = promoted
         req, cpu = self.request, self.cpu_model
-        by_line = {pin: s.on_event for pin, s in zip(self.alert_pins, self.streams)}
+        by_line = {pin: s.edge for pin, s in zip(self.alert_pins, self.streams)}   # on_event, written out
+        clock = time.monotonic_ns
         wait, read = req.wait_edge_events, req.read_edge_events
         if cpu is not None:
             cpu.begin()         # from here on, what is not the emulator's waiting is ours
@@ -581,17 +584,18 @@ class ReadyReader:
                     continue
                 for ev in read():
                     try:
-                        by_line[ev.line_offset](ev.timestamp_ns)
+                        by_line[ev.line_offset](ev.timestamp_ns, clock())
                     except Exception as e:    # one event's trouble must not end the reading
                         self.event_errors += 1
                         self.error = e
-                if cpu is not None:
-                    cpu.checkpoint()
                 try:
-                    self._settle_quietly()
+                    settled = self._settle_quietly()
                 except Exception as e:        # settling's trouble must not end the reading
                     self.event_errors += 1
                     self.error = e
+                    settled = False
+                if cpu is not None and not settled:
+                    cpu.checkpoint()          # (settling ends with one of its own)
         except Exception as e:          # the request released under it (close), or a kernel error
             if not self._stopping:
                 self.error = e
@@ -621,38 +625,40 @@ class ReadyReader:
             nxt = t if nxt is None else min(nxt, t)
         return nxt
 
-    def _settle_quietly(self) -> None:
-        """In the reading thread, after a pulse's transfer: settle the chips' records, oldest
-        first, one at a time while the next pulse is further off than one costs (learnt:
-        ``settle_cost_ns``) plus ``QUIET_MARGIN_NS``; pair the cycles they complete into the
-        frames :meth:`take` hands out. Skipped while the consumer settles."""
+    def _settle_quietly(self) -> bool:
+        """In the reading thread, after a pulse's transfer, once ``SETTLE_BATCH`` records wait:
+        settle as many as fit before the next pulse (each costs ``settle_cost_ns``, learnt,
+        the board's slower Python included; ``QUIET_MARGIN_NS`` kept free), shared among the
+        chips, and pair the cycles they complete into the frames :meth:`take` hands out.
+        Skipped while the consumer settles. True if it ran (and made its checkpoint)."""
         streams = self.streams
-        if sum(len(s.log) for s in streams) < SETTLE_BATCH or not self._take_lock.acquire(blocking=False):
-            return
-        cpu, clock = self.cpu_model, time.monotonic_ns
+        waiting = [len(s.log) for s in streams]
+        if sum(waiting) < SETTLE_BATCH or not self._take_lock.acquire(blocking=False):
+            return False
+        clock = time.monotonic_ns
         try:
             now = clock()
             nxt = self._next_pulse_ns(now)
-            until = None if nxt is None else nxt - QUIET_MARGIN_NS
+            fit = sum(waiting) if nxt is None else int((nxt - QUIET_MARGIN_NS - now) // self.settle_cost_ns)
+            if fit <= 0:
+                return False
+            share = -(-fit // len(streams))
             cycles: list = []
-            while until is None or now + self.settle_cost_ns < until:
-                stream = None
-                for s in streams:                 # the oldest record first
-                    if s.log and (stream is None or s.log[0][2] < stream.log[0][2]):
-                        stream = s
-                if stream is None:
-                    return
-                stream.drain(cycles, 1)
-                self.settled_by_reader += 1
-                if cycles:
-                    for st, first_ns, values in cycles:
-                        self._pair(st, first_ns, values, self._ready)
-                    cycles.clear()
-                if cpu is not None:
-                    cpu.checkpoint()              # an emulated board: its slower Python
-                t = clock()
-                self.settle_cost_ns += (t - now - self.settle_cost_ns) / 8
-                now = t
+            settled = 0
+            for s, n in zip(streams, waiting):
+                n = min(n, share, fit - settled)
+                if n > 0:
+                    s.drain(cycles, n)
+                    settled += n
+            if len(cycles) > 1:
+                cycles.sort(key=lambda e: e[1])     # in time order across the chips
+            for st, first_ns, values in cycles:
+                self._pair(st, first_ns, values, self._ready)
+            if self.cpu_model is not None:
+                self.cpu_model.checkpoint()       # an emulated board: its slower Python
+            self.settled_by_reader += settled
+            self.settle_cost_ns += ((clock() - now) / settled - self.settle_cost_ns) / 4
+            return True
         finally:
             self._take_lock.release()
 
