@@ -314,11 +314,7 @@ class ChipStream:
                 self.latency_ns.append(now_ns - edge_ns)      # _after_edge, written out
                 self.alert_silent = False
                 if gap_ns:
-                    if self._gaps >= PERIOD_GAPS:
-                        if 0.85 * self.period_ns < gap_ns < 1.15 * self.period_ns:
-                            self.measured_ns += (gap_ns - self.measured_ns) / 64
-                    else:
-                        self._measure(gap_ns)
+                    self._measure(gap_ns)
                 return
             if time.monotonic_ns() > edge_ns + measured - self.early_ns:
                 # the next conversion has ended too (this callback came late, its successor is
@@ -364,11 +360,7 @@ class ChipStream:
         self.latency_ns.append(now_ns - edge_ns)
         self.alert_silent = False
         if gap_ns:
-            if self._gaps >= PERIOD_GAPS:
-                if 0.85 * self.period_ns < gap_ns < 1.15 * self.period_ns:
-                    self.measured_ns += (gap_ns - self.measured_ns) / 64
-            else:
-                self._measure(gap_ns)
+            self._measure(gap_ns)
 
     def drain(self, cycles: list, most: int = DRAIN_SLICE) -> bool:
         """Settle up to ``most`` of the edges handled so far (each once the edge after it is
