@@ -241,7 +241,8 @@ def measure_board(src, seconds: float = BOARD_SAMPLE_S) -> dict:
     d = src.describe()
     return {"mode": src.mode, "rate_hz": src.rate_hz, "notice": src.notice, "data_rate": max(a.data_rate for a in src.ads.values()),
             "edge_latency_ms": d.get("edge_latency_ms"), "edges": d.get("edges"), "i2c_clock_hz": d.get("i2c_clock_hz"),
-            "reader_cpu_pct": d.get("reader_cpu_pct"), "lost_pct": None if lost is None else round(100 * lost, 1),
+            "reader_cpu_pct": d.get("reader_cpu_pct"), "settler_cpu_pct": d.get("settler_cpu_pct"),
+            "lost_pct": None if lost is None else round(100 * lost, 1),
             "board": d.get("board")}
 
 
@@ -262,8 +263,12 @@ def print_board(figures: dict, console) -> None:
     console.print("  I2C clock: " + (f"{hz / 1000:.0f} kHz measured" + (" (well below the 400 kHz set: on a Pi 3/4 "
                                      "./setup.sh fixes the core clock)" if hz < 300_000 else "") if hz else "not measured (no i2c-dev here)"),
                   highlight=False)
-    if figures["reader_cpu_pct"] is not None:
-        console.print(f"  sampler CPU: {figures['reader_cpu_pct']:g} % of one core", highlight=False)
+    reading, settling = figures["reader_cpu_pct"], figures.get("settler_cpu_pct")
+    if reading is not None and settling is not None:
+        console.print(f"  sampler CPU: {reading + settling:.1f} % of one core (reading {reading:g} %, "
+                      f"settling {settling:g} %, in a process of its own)", highlight=False)
+    elif reading is not None:
+        console.print(f"  sampler CPU: {reading:g} % of one core", highlight=False)
     if figures["mode"] == "continuous":
         line = f"continuous at {figures['data_rate']} SPS, {figures['rate_hz']:g} frames/s"
         if figures["lost_pct"] is not None:

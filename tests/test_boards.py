@@ -269,16 +269,66 @@ def test_the_reader_takes_the_character_device_and_one_transfer_per_conversion_o
         d = src.describe()
         stamps, rows = _frames(src, 1.5)
         latency = src.edge_latency_ms()
-        settled = src.describe()["settled_by_reader_pct"]
+        end = src.describe()
     finally:
         src.close()
     assert "character device" in d["edges"] and d["i2c_per_conversion"].startswith("one combined transfer")
-    assert settled > 90                                # in the reading thread's quiet, not by the consumer
+    assert end["settling"] == "a process of its own"   # settled and paired apart from the reading thread
+    assert end["sampler_cpu_pct"] == pytest.approx(end["reader_cpu_pct"] + end["settler_cpu_pct"], abs=0.2)
+    assert end["settler_cpu_pct"] > 0
     assert d["board"]["board"] == "pi5" and d["board"]["modelled"] == "emulated, not measured on a Pi"
     assert d["i2c_clock_hz"] == pytest.approx(400_000, rel=0.2)
     assert len(rows) > 0.3 * 1.5 * 215                 # frames come (how many is the bench's to say)
     assert np.all(rows == np.array(board_inputs.expected_counts(kit)))     # every value its own input's
     assert latency["p50"] < 1.0 and latency["edges"] > 500
+
+
+
+def test_records_shipped_to_the_settler_settle_into_the_cycles_the_reader_made():
+    from pi.sources.ads_ready import _RECORD, SettleStream, _pack_records
+    period, n = 1_162_791, 4
+    inputs = [0, 1, 2, 3]
+
+    class Reading:                                  # what the reading thread leaves in a log
+        def __init__(self):
+            from collections import deque
+            self.log = deque()
+    reading = Reading()
+    t0 = 10**12
+    for c in range(40):                             # each transfer well inside its conversion
+        edge = t0 + c * period
+        done = (edge + 100_000, edge + 350_000, 1000 * ((c + 2 - 2) % n) + c, edge + 100_000, edge + 350_000,
+                inputs[(c + 2) % n])
+        reading.log.append((1, c, edge, float(period), done if c != 21 else None))   # 21: came too late
+    data = _pack_records([reading])
+    assert len(data) == 40 * _RECORD.size and not reading.log
+    settle = SettleStream("left", inputs, [0, 1, 2, 3], period, 40_000)
+    for rec in _RECORD.iter_unpack(data):
+        settle.take_record(rec)
+    cycles = []
+    settle.drain(cycles, 64)
+    got = {first_ns: values for _, first_ns, values in cycles}
+    # cycles start at conversions 4, 8, …: inputs known from the writes two conversions ahead;
+    # the one holding conversion 21 (not read) is lost, every other complete
+    first_conversion = {first: (first - t0) // period + 1 for first in got}     # stamped at its start
+    assert sorted(first_conversion.values()) == [4, 8, 12, 16, 24, 28, 32]
+    for first, values in got.items():
+        c = first_conversion[first]
+        assert values == [1000 * ((c + i) % n) + c + i for i in range(n)]    # each value its own conversion's
+
+
+@pytest.mark.realtime
+def test_a_settler_process_that_dies_stops_the_run_with_the_reason():
+    from analysis.errors import BusError
+    from pi.sources.ads import open_emulated
+    src = open_emulated(load_kit(), board="pi5", ads_mode="continuous")
+    try:
+        src.reader._settler.kill()
+        src.reader._settler.join(2.0)
+        with pytest.raises(BusError, match="process settling the chips' results ended"):
+            src.maintain()
+    finally:
+        src.close()
 
 
 def _stepping(monkeypatch, losses):

@@ -201,7 +201,10 @@ class AdsSource:
             except NoLines as e:
                 self.edges_notice = f"ALERT/RDY edges through gpiozero: {e}"
         try:
-            self.reader = ReadyReader(specs, len(self.layout), pins, pin_factory, lines, self.cpu_model)
+            # the character device's reader settles apart, in a process of its own: beside it, the
+            # settling held the interpreter or the reading thread's time (ads_ready.settler_main)
+            self.reader = ReadyReader(specs, len(self.layout), pins, pin_factory, lines, self.cpu_model,
+                                      settle_apart=True)
         except Exception as e:          # gpiozero: no pin factory here, a pin in use, …
             raise InsoleError(f"cannot watch the ALERT/RDY pins (GPIO {', '.join(map(str, pins))}): "
                               f"{type(e).__name__}: {e}") from e
@@ -402,7 +405,10 @@ class AdsSource:
                 out["edge_latency_ms"] = latency
             r = self.reader
             settled = r.settled_by_reader + r.settled_by_consumer
-            if settled:           # where the records were settled (ads_ready: the reader's quiet)
+            if r.settle_apart:    # where the chips' records are settled and paired (ads_ready)
+                out["settling"] = "a process of its own" + (f" ({r.unshipped} records it could not take, dropped)"
+                                                            if r.unshipped else "")
+            elif settled:
                 out["settled_by_reader_pct"] = round(100 * r.settled_by_reader / settled, 1)
         if self.step_down:
             out["step_down"] = self.step_down
@@ -413,12 +419,24 @@ class AdsSource:
         cpu = self.sampler_cpu_share()
         if cpu is not None:
             out["reader_cpu_pct"] = round(100 * cpu, 1)
+            settler = self.settler_cpu_share()
+            if settler is not None:
+                out["settler_cpu_pct"] = round(100 * settler, 1)
+                out["sampler_cpu_pct"] = round(100 * (cpu + settler), 1)
         return out
 
+    def settler_cpu_share(self) -> float | None:
+        """Continuous mode, settled apart: the settler process's CPU so far as a share of one
+        core of the board (as :meth:`sampler_cpu_share`); None without one."""
+        if self.reader is None or self.reader._settler is None or not getattr(self, "_started_ns", None):
+            return None
+        wall = (time.monotonic_ns() - self._started_ns) / 1e9
+        return self.reader.settler_cpu_s / wall if wall > 0 else None
+
     def sampler_cpu_share(self) -> float | None:
-        """Continuous mode: the reading's CPU so far as a share of one core of the board it runs
-        on (an emulated board: its slower Python's, pi.emulator.boards), over the time since the
-        reading began; None before."""
+        """Continuous mode: the reading thread's CPU so far as a share of one core of the board
+        it runs on (an emulated board: its slower Python's, pi.emulator.boards), over the time
+        since the reading began; None before. The settler's is :meth:`settler_cpu_share`."""
         if self.reader is None or not getattr(self, "_started_ns", None):
             return None
         wall = (time.monotonic_ns() - self._started_ns) / 1e9

@@ -15,13 +15,21 @@ next pulse's edge time (the kernel's timestamp) settles what they did: which con
 the read returned, and from which conversion the write applies. A transaction across an edge
 leaves that one conversion's input unknown, and its result is dropped. A sample is lost, never
 mislabelled. At a pulse the reading thread only records the edge and its transaction
-(``ChipStream.log``); the settling, and the pairing of the chips' cycles into frames, it does
-itself in the quiet between pulses (the next pulse's time is known from the chips' periods),
-one record at a time while the next pulse is far enough off (:meth:`ReadyReader._settle_quietly`).
-Left to another thread, they held the interpreter when a pulse came: the reading thread then
-waited for it, up to the switch interval, and lost conversions (measured on the emulated Pi 4:
-1-2 % of frames, a transfer or a start late by 0.5-1 ms). Only when the reading thread finds no
-quiet (``BACKLOG``), or with gpiozero's callbacks, does the consumer settle (:meth:`ReadyReader.take`).
+(``ChipStream.log``). The settling, and the pairing of the chips' cycles into frames, are done
+apart from it:
+
+* with the character device (``settle_apart``, what AdsSource uses): in a *settler process*
+  (:func:`settler_main`). The reading thread packs the records, a few at a time, into a pipe
+  it never waits on (:meth:`ReadyReader._ship_quietly`), and the settler sends the frames back
+  every ``SETTLER_SEND_S``. Measured on the emulated Pi 4 (k ~6), lost conversions a second:
+  15-25 with the settling in the reading thread's quiet, 2-8 with it apart, 0.2 with no
+  settling at all; in another thread of the reader's process it held the interpreter when a
+  pulse came (a start or a transfer late by 0.5-1 ms). Python's one interpreter lock per
+  process is why it is a process;
+* otherwise (gpiozero's callbacks, or an in-process reader): by the reading thread in the
+  quiet between pulses (:meth:`ReadyReader._settle_quietly`: the next pulse's time is known
+  from the chips' periods), or by the consumer in :meth:`ReadyReader.take` when the reading
+  thread finds no quiet (``BACKLOG``) or gpiozero's threads read the chips.
 
 The pulses come from the kernel's GPIO character device, read by a thread of the reader's own
 (``lines``: a gpiod line request, pi/sources/gpio_lines.py, or an emulated one), or else from
@@ -48,6 +56,10 @@ by the chips' phase difference, constant while their rates agree).
 
 from __future__ import annotations
 
+import os
+import select
+import struct
+import sys
 import threading
 import time
 from collections import deque
@@ -73,6 +85,10 @@ TAKE_POLL_S = 0.001      # a consumer waiting for frames looks this often
 DRAIN_SLICE = 16         # records settled between two chances for the reading thread to run
 QUIET_MARGIN_NS = 80_000   # the reading thread settles only while the next pulse is this much further off than a record costs
 BACKLOG = 64             # records of a chip waiting: the reading thread finds no quiet, the consumer settles
+SHIP_BATCH = 8           # records the reading thread gathers before it ships them to the settler
+MAX_UNSENT = 1 << 20     # bytes of records kept while the settler does not take them (then dropped)
+SETTLER_START_S = 30.0   # the settler process must say it is ready within this
+SETTLER_SEND_S = 0.02    # the settler sends the frames it has this often (the sampler's chunk)
 SETTLE_BATCH = 8         # records the reading thread lets wait before it settles them, in one go: a
                          # record settled alone cost ~20 µs here (its code cold), in a batch ~10
 
@@ -490,18 +506,177 @@ class ChipStream:
                 self.lost = True
 
 
-class ReadyReader:
+#: one record, as the reading thread ships it to the settler: stream index, generation,
+#: conversion, edge ns, period ns, whether a transfer was made, read start and end ns, raw
+#: result, write start and end ns, input written
+_RECORD = struct.Struct("<BIqqd?qqHqqB")
+
+
+class SettleStream(ChipStream):
+    """The settling half of a chip's stream, in the settler process: its records come from the
+    reading thread (:data:`_RECORD`), and :meth:`ChipStream.drain` settles them as it would
+    there. ``spec``: (name, inputs, cols, nominal period ns, early_ns)."""
+
+    def __init__(self, name, inputs, cols, period_ns, early_ns):      # noqa: D107 (no ChipStream set-up: no chip here)
+        self.name, self.inputs, self.cols = name, list(inputs), list(cols)
+        self.n_inputs = len(self.inputs)
+        self.period_ns, self.measured_ns = int(period_ns), float(period_ns)
+        self.early_ns = early_ns
+        self.lost, self.conv = False, None
+        self.log = deque()
+        self.resyncs = self.dropped = self.conversions = 0
+        self.cycle, self.first_ns = [], 0
+        self._restart_settling(-1)
+
+    def take_record(self, rec: tuple) -> None:
+        _, gen, c, edge_ns, measured, made, r0, r1, raw, w0, w1, j = rec
+        self.conv, self.measured_ns = c, measured
+        self.log.append((gen, c, edge_ns, measured, (r0, r1, raw, w0, w1, j) if made else None))
+
+
+def _pack_records(streams) -> bytes:
+    """Every record waiting in ``streams``' logs, taken out and packed for the settler."""
+    pack, parts = _RECORD.pack, []
+    for i, st in enumerate(streams):
+        log = st.log
+        while log:
+            gen, c, edge_ns, measured, done = log.popleft()
+            if done is None:
+                parts.append(pack(i, gen, c, edge_ns, measured, False, 0, 0, 0, 0, 0, 0))
+            else:
+                parts.append(pack(i, gen, c, edge_ns, measured, True, *done))
+    return b"".join(parts)
+
+
+def settler_main(records, results, specs, n_columns: int, python_factor: float | None, path: list) -> None:
+    """The settler process: it reads the reading thread's records (raw, :data:`_RECORD`) from
+    ``records``, settles and pairs them, and sends each batch's frames with the counts so far
+    to ``results`` as ("frames", [(stamp ns, row)], stats). It ends when the records' pipe
+    closes. On an emulated board its Python is made as slow as the board's (``python_factor``)."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)           # the sampler decides when it ends
+    for p in reversed(path):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    cpu = None
+    if python_factor and python_factor > 1.0:
+        from pi.emulator.boards import SlowPython
+        cpu = SlowPython(python_factor)
+    streams = [SettleStream(*spec) for spec in specs]
+    pairs = Pairing()
+    pairs._init_pairing(streams, n_columns)
+    fd, size, tail = records.fileno(), _RECORD.size, b""
+    pending: list = []
+    sent = 0.0
+    results.send(("ready",))
+    if cpu is not None:
+        cpu.begin()
+    try:
+        while True:
+            if not select.select([fd], [], [], 0.5)[0]:
+                continue
+            data = os.read(fd, 1 << 16)
+            if not data:
+                break                                       # the reader closed its end
+            if cpu is not None:
+                cpu.begin()                                 # (the waiting was nobody's)
+            data = tail + data
+            whole = len(data) - len(data) % size
+            tail = data[whole:]
+            for rec in _RECORD.iter_unpack(data[:whole]):
+                streams[rec[0]].take_record(rec)
+            cycles: list = []
+            for st in streams:
+                st.drain(cycles, len(st.log))
+            cycles.sort(key=lambda e: e[1])                 # in time order across the chips
+            frames: list = []
+            for st, first_ns, values in cycles:
+                pairs._pair(st, first_ns, values, frames)
+            pending += frames
+            now = time.monotonic()
+            if pending and now - sent >= SETTLER_SEND_S:
+                # one message every SETTLER_SEND_S, not one per batch: each wakes the sampler's
+                # consumer, which then holds the reading thread's interpreter for a while
+                stats = ([(st.dropped, st.resyncs, st.conversions) for st in streams], pairs.unpaired,
+                         [pairs.lead_ns.get(st) for st in streams],
+                         cpu.board_cpu_s() if cpu is not None else time.process_time())
+                results.send(("frames", pending, stats))
+                pending, sent = [], now
+            if cpu is not None:
+                cpu.checkpoint()
+    except (EOFError, OSError, BrokenPipeError):
+        pass
+
+
+class Pairing:
+    """Chips' cycles paired into frames by time (see the module docstring): ``streams``, each
+    with ``cols``, ``lost``, ``conv`` and ``measured_ns``. A base of :class:`ReadyReader`, and
+    of the settler process's (:func:`settler_main`)."""
+
+    def _init_pairing(self, streams, n_columns: int) -> None:
+        self.streams, self.n_columns = streams, n_columns
+        self.unpaired = 0              # cycles dropped for want of the other chips' (counted, not framed)
+        self._lock = threading.Lock()
+        self._pending: dict = {s: deque() for s in streams}
+        self._ref = None               # see _reference
+        #: where each chip's cycles start against the frames' stamps, ns (a running mean): its
+        #: phase against the stamping chip, constant while their rates agree
+        self.lead_ns: dict = {}
+        self.tolerance_ns = max(s.period_ns * len(s.inputs) for s in streams) // 2
+
+    def _pair(self, stream: ChipStream, first_ns: int, values: list, frames: list) -> None:
+        """One chip's cycle in; the frames it completes out (appended to ``frames``)."""
+        with self._lock:
+            pend = self._pending
+            pend[stream].append((first_ns, values))
+            while len(pend[stream]) > MAX_PENDING:     # the other chips are not delivering
+                pend[stream].popleft()
+                self.unpaired += 1
+            while all(pend[s] for s in self.streams):
+                heads = [pend[s][0][0] for s in self.streams]
+                latest = max(heads)
+                stale = [s for s, t in zip(self.streams, heads) if latest - t > self.tolerance_ns]
+                if stale:                              # no partner for these: drop, pair the rest
+                    for s in stale:
+                        pend[s].popleft()
+                        self.unpaired += 1
+                    continue
+                row = [0] * self.n_columns
+                for s in self.streams:
+                    for col, v in zip(s.cols, pend[s].popleft()[1]):
+                        row[col] = v
+                ref = self._reference()
+                stamp = heads[self.streams.index(ref)] if ref is not None else min(heads)
+                for s, head in zip(self.streams, heads):     # each chip's cycle start, from the stamp
+                    lead = self.lead_ns.get(s)
+                    self.lead_ns[s] = head - stamp if lead is None else lead + (head - stamp - lead) / 16
+                frames.append((stamp, row))
+
+    def _reference(self) -> ChipStream | None:
+        """The chip whose cycles stamp the frames: the slowest one running. Chips' oscillators
+        differ (±10 % on a real part), so the frames come at the slowest chip's pace; stamped
+        on its grid they are evenly spaced, and a faster chip's spare cycle is left out now
+        and then without a gap in the frames. A chip slower by ``REF_SWITCH`` takes over (not
+        less: two chips of one rate would take turns on noise, and each turn would move the
+        stamps by the chips' phase difference)."""
+        live = [s for s in self.streams if not s.lost and s.conv is not None]
+        ref = self._ref
+        if live:
+            slowest = max(live, key=lambda s: s.measured_ns)
+            if ref not in live or slowest.measured_ns > ref.measured_ns * (1 + REF_SWITCH):
+                self._ref = ref = slowest
+        return ref
+
+
+class ReadyReader(Pairing):
     """All chips in continuous mode; :meth:`take` gives the complete frames as (stamp ns, row)."""
 
     def __init__(self, streams_spec, n_columns: int, alert_pins, pin_factory=None, lines=None,
-                 cpu_model=None):
+                 cpu_model=None, settle_apart: bool = False):
         self._take_lock = threading.Lock()     # one thread at a time settles and pairs
         #: frames paired by the reading thread, for :meth:`take` (an append is atomic)
         self._ready: deque = deque()
-        self.n_columns = n_columns
-        self.unpaired = 0              # cycles dropped for want of the other chips' (counted, not framed)
         self.bus_errors = 0
-        self._lock = threading.Lock()
         self.alert_pins = list(alert_pins)
         #: edges from the kernel's GPIO character device: ``lines(pins)`` requests them (a gpiod
         #: LineRequest, or an emulated one); None: gpiozero edge callbacks on ``pin_factory``
@@ -518,15 +693,12 @@ class ReadyReader:
             factories = [dev.pin_factory for dev in self.devices]
         else:
             self.devices, factories = [], [None] * len(self.alert_pins)
-        self.streams = [ChipStream(*spec, factory=f, on_error=self._error,
-                                   numbering=self._numbering, cpu_model=cpu_model)
-                        for spec, f in zip(streams_spec, factories)]
-        self._pending: dict[ChipStream, deque] = {s: deque() for s in self.streams}
-        self._ref: ChipStream | None = None      # see _reference
-        #: where each chip's cycles start against the frames' stamps, ns (a running mean): its
-        #: phase against the stamping chip, constant while their rates agree
-        self.lead_ns: dict[ChipStream, float] = {}
-        self.tolerance_ns = max(s.period_ns * len(s.inputs) for s in self.streams) // 2
+        self._init_pairing([ChipStream(*spec, factory=f, on_error=self._error,
+                                       numbering=self._numbering, cpu_model=cpu_model)
+                            for spec, f in zip(streams_spec, factories)], n_columns)
+        #: the settler process, where the records are settled and paired (character device only)
+        self.settle_apart = settle_apart and lines is not None
+        self._settler = None
 
     @property
     def edges_from(self) -> str:
@@ -542,6 +714,8 @@ class ReadyReader:
             # the lines first: a pulse before the request would be an edge nobody saw
             self.request = self._open_lines(self.alert_pins)
             self.requests = [self.request]
+            if self.settle_apart:
+                self._start_settler()     # before the chips: it takes a while to start
         for s in self.streams:
             s.setup()
         if self.request is not None:
@@ -581,7 +755,7 @@ class ReadyReader:
                         self.event_errors += 1
                         self.error = e
                 try:
-                    settled = self._settle_quietly()
+                    settled = self._ship_quietly() if self._settler is not None else self._settle_quietly()
                 except Exception as e:        # settling's trouble must not end the reading
                     self.event_errors += 1
                     self.error = e
@@ -599,6 +773,110 @@ class ReadyReader:
     settle_cost_ns = 20_000.0
     settled_by_reader = 0          # records settled in the reading thread's quiet
     settled_by_consumer = 0        # and by the consumer (gpiozero's callbacks, or no quiet found)
+
+    # -- the settler process (settle_apart) ---------------------------------------------------------
+    def _start_settler(self) -> None:
+        """Start the settler process (:func:`settler_main`). Raises OSError if it does not start."""
+        import multiprocessing as mp
+        ctx = mp.get_context("spawn")
+        rec_read, rec_write = ctx.Pipe(duplex=False)
+        res_read, res_write = ctx.Pipe(duplex=False)
+        specs = [(st.name, st.inputs, st.cols, st.period_ns, st.early_ns) for st in self.streams]
+        k = self.cpu_model.k if self.cpu_model is not None else None
+        proc = ctx.Process(target=settler_main, name="insole-settler", daemon=True,
+                           args=(rec_read, res_write, specs, self.n_columns, k, list(sys.path)))
+        proc.start()
+        rec_read.close()
+        res_write.close()
+        if not res_read.poll(SETTLER_START_S) or res_read.recv()[0] != "ready":
+            proc.terminate()
+            raise OSError(f"the settler process did not start within {SETTLER_START_S:g} s")
+        os.set_blocking(rec_write.fileno(), False)   # the reading thread never waits for it
+        self._settler, self._records, self._results = proc, rec_write, res_read
+        self._unsent = b""
+
+    def _ship_quietly(self) -> bool:
+        """In the reading thread, once ``SHIP_BATCH`` records wait: pack them and write them to
+        the settler (one write; what the pipe cannot take now waits, up to ``MAX_UNSENT``
+        bytes, beyond which the oldest are dropped and counted). True if it ran (and made its
+        checkpoint)."""
+        streams = self.streams
+        if sum(len(st.log) for st in streams) < SHIP_BATCH:
+            return False
+        data = self._unsent + _pack_records(streams)
+        try:
+            n = os.write(self._records.fileno(), data)
+        except BlockingIOError:
+            n = 0
+        except OSError:                       # the settler has gone: maintain() says so
+            n = len(data)
+        data = data[n:]
+        if len(data) > MAX_UNSENT:
+            cut = len(data) - MAX_UNSENT
+            cut += -cut % _RECORD.size
+            self.unshipped += cut // _RECORD.size
+            data = data[cut:]
+        self._unsent = data
+        if self.cpu_model is not None:
+            self.cpu_model.checkpoint()       # an emulated board: its slower Python
+        return True
+
+    unshipped = 0            # records dropped because the settler did not take them
+
+    def _take_settled(self, timeout_s: float) -> list:
+        """:meth:`take` with a settler: the frames it has sent, waiting up to ``timeout_s``."""
+        frames: list = []
+        conn = self._results
+        fd = conn.fileno()
+        end = time.monotonic() + timeout_s
+        try:
+            # select, not conn.poll: no Python of multiprocessing's (selectors) while waiting
+            while select.select([fd], [], [], max(end - time.monotonic(), 0.0))[0]:
+                while True:
+                    msg = conn.recv()
+                    if msg[0] == "frames":
+                        frames += msg[1]
+                        self._settler_stats(msg[2])
+                    if not conn.poll(0):
+                        break
+                if frames:
+                    break
+        except (EOFError, OSError):
+            pass                               # the settler has gone: maintain() says so
+        return frames
+
+    settled_apart = 0        # records settled by the settler process
+
+    #: the settler process's CPU so far, s (on an emulated board: as the board would spend it)
+    settler_cpu_s = 0.0
+
+    def _settler_stats(self, stats) -> None:
+        per_stream, unpaired, leads, self.settler_cpu_s = stats
+        total = 0
+        for st, (dropped, resyncs, conversions), lead in zip(self.streams, per_stream, leads):
+            st.dropped, st.resyncs, st.conversions = dropped, resyncs, conversions
+            total += conversions
+            if lead is not None:
+                self.lead_ns[st] = lead
+        self.unpaired = unpaired
+        self.settled_apart = total
+
+    def _stop_settler(self) -> None:
+        proc = self._settler
+        if proc is None:
+            return
+        try:
+            self._records.close()             # its end of the records: it ends
+        except OSError:
+            pass
+        proc.join(2.0)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(1.0)
+        try:
+            self._results.close()
+        except OSError:
+            pass
 
     def _next_pulse_ns(self, now_ns: int) -> int | None:
         """When the next pulse of any chip pulsing is due (monotonic ns), from its last edge
@@ -693,6 +971,9 @@ class ReadyReader:
             from analysis.errors import BusError
             raise BusError(f"the thread reading the ALERT/RDY pulses stopped "
                            f"({type(self.error).__name__}: {self.error})")
+        if self._settler is not None and not self._settler.is_alive() and not self._stopping:
+            from analysis.errors import BusError
+            raise BusError(f"the process settling the chips' results ended (exit code {self._settler.exitcode})")
         now = time.monotonic_ns()
         for s in self.streams:
             s.maintain(now)
@@ -706,6 +987,8 @@ class ReadyReader:
         """The frames completed so far, as (stamp ns, row of values in column order), waiting up
         to ``timeout_s`` for the first (looking every ``TAKE_POLL_S``); [] if none came. The
         chips' records are settled here, on the caller's thread, not the reading one's."""
+        if self._settler is not None:
+            return self._take_settled(timeout_s)
         frames: list = []
         end = time.monotonic() + timeout_s
         ready = self._ready
@@ -730,55 +1013,13 @@ class ReadyReader:
                 return frames
             time.sleep(min(TAKE_POLL_S, left))
 
-    def _pair(self, stream: ChipStream, first_ns: int, values: list, frames: list) -> None:
-        """One chip's cycle in; the frames it completes out (appended to ``frames``)."""
-        with self._lock:
-            pend = self._pending
-            pend[stream].append((first_ns, values))
-            while len(pend[stream]) > MAX_PENDING:     # the other chips are not delivering
-                pend[stream].popleft()
-                self.unpaired += 1
-            while all(pend[s] for s in self.streams):
-                heads = [pend[s][0][0] for s in self.streams]
-                latest = max(heads)
-                stale = [s for s, t in zip(self.streams, heads) if latest - t > self.tolerance_ns]
-                if stale:                              # no partner for these: drop, pair the rest
-                    for s in stale:
-                        pend[s].popleft()
-                        self.unpaired += 1
-                    continue
-                row = [0] * self.n_columns
-                for s in self.streams:
-                    for col, v in zip(s.cols, pend[s].popleft()[1]):
-                        row[col] = v
-                ref = self._reference()
-                stamp = heads[self.streams.index(ref)] if ref is not None else min(heads)
-                for s, head in zip(self.streams, heads):     # each chip's cycle start, from the stamp
-                    lead = self.lead_ns.get(s)
-                    self.lead_ns[s] = head - stamp if lead is None else lead + (head - stamp - lead) / 16
-                frames.append((stamp, row))
-
-    def _reference(self) -> ChipStream | None:
-        """The chip whose cycles stamp the frames: the slowest one running. Chips' oscillators
-        differ (±10 % on a real part), so the frames come at the slowest chip's pace; stamped
-        on its grid they are evenly spaced, and a faster chip's spare cycle is left out now
-        and then without a gap in the frames. A chip slower by ``REF_SWITCH`` takes over (not
-        less: two chips of one rate would take turns on noise, and each turn would move the
-        stamps by the chips' phase difference)."""
-        live = [s for s in self.streams if not s.lost and s.conv is not None]
-        ref = self._ref
-        if live:
-            slowest = max(live, key=lambda s: s.measured_ns)
-            if ref not in live or slowest.measured_ns > ref.measured_ns * (1 + REF_SWITCH):
-                self._ref = ref = slowest
-        return ref
-
     def close(self) -> None:
         self._stopping = True
         self._release_lines()
         for t in self._threads:
             if t is not threading.current_thread():
                 t.join(2 * EVENT_WAIT_S + 1.0)
+        self._stop_settler()
         for s, d in zip(self.streams, self.devices):
             try:
                 d.pin.when_changed = None
