@@ -21,7 +21,6 @@ a ``.bak-<time>`` copy); sessions then record it in ``session.json``. Calibratin
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from pathlib import Path
@@ -64,49 +63,37 @@ def fit(layout, zero_v: np.ndarray, standing_v: dict, mass_kg: float) -> dict:
     return out
 
 
-def _inline(cal: dict) -> str:
-    keys = ("model", "vcc_v", "r_m_ohm", "fs_v", "bits", "n_per_siemens", "offset_n")
-    parts = []
-    for k in keys:
-        v = cal[k]
-        parts.append(f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}")
-    return "calibration = { " + ", ".join(parts) + " }"
+CALIBRATION_KEYS = ("model", "vcc_v", "r_m_ohm", "fs_v", "bits", "n_per_siemens", "offset_n")
 
 
-def write_calibration(text: str, cals: dict, stamp: str) -> str:
-    """The kit file ``text`` with each named sensor's ``calibration`` line replaced (or added at
-    the end of its [[sensor]] table). Comments and everything else are kept."""
-    lines = text.splitlines()
-    out: list[str] = []
-    block: list[str] = []
-    name = None
-
-    def flush():
-        nonlocal block, name
-        if name in cals:
-            if any(re.match(r"\s*\[sensor\.calibration\]", ln) for ln in block):
-                raise ConfigError(f"sensor {name!r}: its calibration is a [sensor.calibration] table; "
-                                  f"make it one line (calibration = {{ ... }}) so calibrate can replace it")
-            block = [ln for ln in block if not re.match(r"\s*calibration\s*=", ln)]
-            end = len(block)
-            while end > 0 and not block[end - 1].strip():
-                end -= 1
-            block[end:end] = [f"{_inline(cals[name])}   # insole calibrate, {stamp}"]
-        out.extend(block)
-        block, name = [], None
-
-    in_sensor = False
-    for ln in lines:
-        if re.match(r"\s*\[", ln):
-            flush()
-            in_sensor = bool(re.match(r"\s*\[\[\s*sensor\s*\]\]", ln))
-        if in_sensor:
-            m = re.match(r'\s*name\s*=\s*"([^"]*)"', ln)
-            if m and name is None:
-                name = m.group(1)
-        block.append(ln)
-    flush()
-    return "\n".join(out) + "\n"
+def write_calibration(text: str, cals: dict, stamp: str, mass_kg: float | None = None) -> str:
+    """The kit file ``text`` with each named sensor's ``calibration`` replaced by the fit (an
+    inline table, commented with ``stamp``) and, with ``mass_kg``, ``[subject] body_mass_kg``
+    set to the mass the fit was made for. Comments, order and everything else are kept
+    (tomlkit edits the document, not its lines)."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError as e:
+        raise ConfigError(f"the kit file is not valid TOML: {e}") from None
+    for sensor in doc.get("sensor", []):
+        name = sensor.get("name")
+        if name not in cals:
+            continue
+        table = tomlkit.inline_table()
+        for k in CALIBRATION_KEYS:
+            table[k] = cals[name][k]
+        if "calibration" in sensor:
+            del sensor["calibration"]              # a one-line table or a [sensor.calibration] one
+        sensor["calibration"] = table
+        sensor["calibration"].comment(f"insole calibrate, {stamp}")
+    if mass_kg is not None:
+        if "subject" not in doc:
+            doc["subject"] = tomlkit.table()
+        doc["subject"]["body_mass_kg"] = float(mass_kg)
+        doc["subject"]["body_mass_kg"].comment(f"insole calibrate --mass, {stamp}")
+    return tomlkit.dumps(doc)
 
 
 def target_path(kit_path: Path) -> Path:
@@ -114,12 +101,13 @@ def target_path(kit_path: Path) -> Path:
     return USER_KIT_PATH if kit_path.resolve() == DEFAULT_KIT_PATH.resolve() else kit_path
 
 
-def save(kit, cals: dict) -> tuple[Path, Path | None]:
-    """Write the fit; returns (the kit file written, the backup made or None)."""
+def save(kit, cals: dict, mass_kg: float | None = None) -> tuple[Path, Path | None]:
+    """Write the fit (and, with ``mass_kg``, the body mass it was made for: every later run's
+    BW-scaled figures use it); returns (the kit file written, the backup made or None)."""
     from pi.kit import load_kit
     stamp = time.strftime("%Y-%m-%d %H:%M")
     dest = target_path(kit.path)
-    new = write_calibration(kit.path.read_text(encoding="utf-8"), cals, stamp)
+    new = write_calibration(kit.path.read_text(encoding="utf-8"), cals, stamp, mass_kg)
     backup = None
     if dest.exists():
         backup = dest.with_name(f"{dest.name}.bak-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -221,9 +209,12 @@ def calibrate_main(args) -> int:
         table.add_row(s.name, f"{zero[i]:.3f}", f"{standing[s.foot][i]:.3f}", f"{100 * f / (mass * G):.0f} %",
                       f"{c['n_per_siemens']:.4g}", f"{c['offset_n'] + 0.0:.3g}")
     console.print(table)
-    dest, backup = save(kit, cals)
-    console.print(f"written to [bold]{dest}[/bold]" + (f" (the previous file kept as {backup.name})" if backup else ""),
-                  soft_wrap=True)
+    # the mass the fit was made for goes with it: a kit file still saying another would scale
+    # every later run's peak force and loading rate (BW) by the wrong weight
+    recorded = mass if mass != kit.body_mass_kg else None
+    dest, backup = save(kit, cals, recorded)
+    console.print(f"written to [bold]{dest}[/bold]" + (f", with body mass {mass:g} kg" if recorded else "")
+                  + (f" (the previous file kept as {backup.name})" if backup else ""), soft_wrap=True)
     if dest != kit.path:
         console.print(f"{kit.path.name} is the template and stays as it is; `insole run` now uses {dest.name}")
     return 0

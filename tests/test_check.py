@@ -145,3 +145,19 @@ def test_calibrate_says_where_the_body_mass_came_from(tmp_path, capsys):
     assert main(["calibrate", "--source", "emulated", "--config", str(kit_file), "--hold", "0.5", "--mass", "82"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "body mass 82 kg," in out and "from kit.toml" not in out
+
+
+def test_calibrate_with_a_mass_records_that_mass_in_the_kit_file(tmp_path, capsys):
+    kit_file = tmp_path / "my-kit.toml"
+    kit_file.write_text(DEFAULT_KIT_PATH.read_text())          # [subject] body_mass_kg = 70.0
+    assert main(["calibrate", "--source", "emulated", "--config", str(kit_file), "--hold", "0.5", "--mass", "72"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "with body mass 72 kg" in out
+    kit = load_kit(kit_file)
+    assert kit.body_mass_kg == 72.0                            # later runs scale BW by the fitted mass
+    text = kit_file.read_text()
+    assert text.count("# insole calibrate, ") == 8 and "# centre of the calcaneus" in text   # comments kept
+    out_dir = tmp_path / "s"
+    assert main(["simulate", "--out", str(out_dir), "--duration", "2", "--config", str(kit_file)]) == 0
+    import json
+    assert json.loads((out_dir / "session.json").read_text())["subject"]["body_mass_kg"] == 72.0
