@@ -120,8 +120,15 @@ def unit_text(user: str, data_dir: str | Path, repo: str | Path = REPO, pin_fact
     for what, path in (("repository", repo), ("data folder", data_dir)):
         if not path.is_absolute():
             raise UsageError(f"the {what} must be an absolute path, got {str(path)!r}")
-    if not user or any(c.isspace() for c in user):
+        # a newline would end the setting and start another (ExecStartPre=…, User=root) in the
+        # unit; no escape makes a control character safe there, so none is taken
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in str(path)):
+            raise UsageError(f"the {what} path holds a control character (a newline, a tab, …): "
+                             f"{str(path)!r}; choose a folder without one")
+    if not user or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in user):
         raise UsageError(f"not a user name: {user!r}")
+    if pin_factory and not all(c.isalnum() or c in "_-." for c in pin_factory):
+        raise UsageError(f"not a gpiozero pin factory name: {pin_factory!r}")
     exec_start = " ".join([_exec_word(str(repo / ".venv" / "bin" / "insole"), program=True)]
                           + [_exec_word(w) for w in ("run", "--wait-for-button", "--out", str(data_dir))])
     env = ["Environment=PYTHONUNBUFFERED=1"]

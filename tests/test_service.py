@@ -52,11 +52,24 @@ def test_the_unit_runs_the_button_logger_as_the_user_and_stops_it_cleanly(tmp_pa
 
 
 @pytest.mark.parametrize("user, data, message", [
-    ("pi", "sessions", "absolute path"), ("", "/d", "not a user name"), ("a b", "/d", "not a user name")])
+    ("pi", "sessions", "absolute path"), ("", "/d", "not a user name"), ("a b", "/d", "not a user name"),
+    ("pi", "/srv/a\nExecStartPre=/bin/rm -rf /home", "control character"), ("pi", "/srv/a\rb", "control character"),
+    ("pi", "/srv/a\x1b[2Jb", "control character"), ("pi\n", "/d", "not a user name")])
 def test_the_unit_refuses_what_systemd_would_misread(user, data, message):
     from analysis.errors import UsageError
     with pytest.raises(UsageError, match=message):
         unit_text(user, data)
+
+
+def test_no_path_can_add_a_line_to_the_unit(tmp_path):
+    from analysis.errors import UsageError
+    with pytest.raises(UsageError, match="control character"):
+        unit_text("pi", "/d", repo="/opt/in\nsole")
+    with pytest.raises(UsageError, match="pin factory"):
+        unit_text("pi", "/d", pin_factory="lgpio\nExecStartPre=/bin/true")
+    p = subprocess.run([sys.executable, "-m", "pi.service", "unit", "--user", "pi", "--data", "/srv/a\nExecStartPre=/bin/true"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and p.stdout == "" and "control character" in p.stderr and "Traceback" not in p.stderr
 
 
 def fake_repo(base: Path, name: str) -> Path:
