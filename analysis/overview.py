@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import SessionError
-from .session import FORMAT, _complete_lines, read_rows
+from .session import FORMAT, _complete_lines, check_meta_numbers, read_rows
 from .summary import forefoot_pct
 
 #: a session not closed whose samples.csv changed this recently (s) is being recorded; the
@@ -67,6 +67,10 @@ def overview(folder: str | os.PathLike, now: float | None = None) -> Overview:
         why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         return Overview(str(folder), None, None, None, None, size, "damaged",
                         f"session.json unreadable: {why}")
+    try:
+        check_meta_numbers(meta, "session.json")
+    except SessionError as e:
+        return Overview(str(folder), None, None, None, None, size, "damaged", str(e))
     notes = []
     samples = folder / "samples.csv"
     duration = meta.get("duration_s")

@@ -288,6 +288,46 @@ def markers_of(meta: dict) -> list[tuple[float, str]]:
     return sorted((float(m["t_s"]), str(m.get("label", ""))) for m in meta.get("markers") or [])
 
 
+#: session.json's numbers, each checked where present: key path → (lowest, highest, what)
+META_NUMBERS = {
+    ("rate_hz",): (0.1, 100_000.0, "frames per second"),
+    ("duration_s",): (0.0, 1e7, "seconds"),
+    ("subject", "body_mass_kg"): (1.0, 500.0, "a body mass in kg"),
+    **{("health", k): (0, 1e12, "a count") for k in ("frames", "frames_read", "late_frames", "skipped_frames",
+                                                       "bus_errors")},
+}
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 24 else f"{text[:12]}… ({len(text)} characters)"
+
+
+def check_meta_numbers(meta: dict, where) -> None:
+    """Raise :class:`SessionError` naming ``where`` (the file) and the key when one of
+    ``META_NUMBERS`` is not a finite number in its range (1e308 frames/s, a 300-digit
+    duration, NaN: each would give a figure that is wrong, or an overflow, later)."""
+    for keys, (lo, hi, what) in META_NUMBERS.items():
+        node = meta
+        for k in keys[:-1]:
+            node = node.get(k) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or node.get(keys[-1]) is None:
+            continue
+        value = node[keys[-1]]
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok:
+            try:
+                ok = math.isfinite(float(value)) and lo <= value <= hi
+            except OverflowError:                       # an int too large for a float
+                ok = False
+        if not ok:
+            raise SessionError(f"{where}: {'.'.join(keys)}: expected {what} from {lo:g} to {hi:g}, got {_shown(value)}")
+    for i, m in enumerate(meta.get("markers") or []):
+        t = m.get("t_s") if isinstance(m, dict) else None
+        if isinstance(t, float) and not math.isfinite(t):
+            raise SessionError(f"{where}: markers[{i}].t_s: expected a time in seconds, got {_shown(t)}")
+
+
 def read_session(path: str | os.PathLike, tables: bool = True) -> Session:
     """Read a session folder; raise :class:`SessionError` with a one-line reason if it is not one.
     ``tables=False`` skips landings.csv and truth.csv (their fields are then None)."""
@@ -326,6 +366,7 @@ def read_session(path: str | os.PathLike, tables: bool = True) -> Session:
     gaps = meta.get("gaps")
     if gaps is not None and (not isinstance(gaps, list) or not all(isinstance(g, dict) for g in gaps)):
         raise SessionError(f"{meta_path}: gaps must be a list of objects (t_s, duration_s, reason), got {gaps!r}")
+    check_meta_numbers(meta, meta_path)
     try:
         layout = Layout.from_json(meta.get("sensors"), where=f"{meta_path.name}: sensors")
         from .calibration import validate

@@ -206,3 +206,26 @@ def test_clock(seconds, text):
                                      (18_240_000, "18.2 MB"), (999_999_999, "1000 MB"), (10 ** 10, "10.0 GB")])
 def test_size(n, text):
     assert size(n) == text
+
+
+@pytest.mark.parametrize("key, value, named", [
+    (("rate_hz",), 1e308, "rate_hz"), (("rate_hz",), -5, "rate_hz"), (("rate_hz",), "fast", "rate_hz"),
+    (("duration_s",), int("9" * 300), "duration_s"), (("subject", "body_mass_kg"), 1e308, "subject.body_mass_kg"),
+    (("health", "frames"), -1, "health.frames")])
+def test_a_bad_number_in_session_json_is_one_line_naming_the_file_and_the_key(data, tmp_path, capsys, key, value, named):
+    folder = copy(data, "c-heel", tmp_path)
+    meta_path = folder / "session.json"
+    meta = json.loads(meta_path.read_text())
+    node = meta
+    for k in key[:-1]:
+        node = node[k]
+    node[key[-1]] = value
+    meta_path.write_text(json.dumps(meta))
+    for argv in (["report", "--json", str(folder)], ["compare", str(folder), str(data / "a-forefoot")]):
+        capsys.readouterr()
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and str(meta_path) in err and f"{named}:" in err, err
+        assert "Traceback" not in err and "Overflow" not in err
+    rows = {Path(r["folder"]).name: r for r in listed(tmp_path, capsys)}
+    assert rows["c-heel"]["status"] == "damaged" and named in rows["c-heel"]["note"]
