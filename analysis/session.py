@@ -32,6 +32,30 @@ from .errors import ConfigError, SessionError
 from .layout import Layout
 
 FORMAT = "insole-session/1"
+#: A session is personal health data: its folder is its owner's alone (files 0600, the folder
+#: 0700, less what the umask takes away). ``INSOLE_SESSION_MODE`` (octal, e.g. 750) gives the
+#: folder's mode instead, its files the same less the execute bits.
+PRIVATE_DIR_MODE = 0o700
+
+
+def session_modes() -> tuple[int, int]:
+    """(folder mode, file mode) for a new session folder's contents."""
+    raw = os.environ.get("INSOLE_SESSION_MODE")
+    mode = PRIVATE_DIR_MODE
+    if raw:
+        try:
+            mode = int(raw, 8)
+        except ValueError:
+            raise ConfigError(f"INSOLE_SESSION_MODE: expected an octal mode such as 750, got {raw!r}") from None
+        if not 0 <= mode <= 0o777 or not mode & 0o700 == 0o700:
+            raise ConfigError(f"INSOLE_SESSION_MODE: expected a mode from 700 to 777 (the owner keeps all), got {raw!r}")
+    return mode, mode & 0o666
+
+
+def open_private(path: Path, mode: str = "w", **kw):
+    """``open(path, mode)`` for a file of a session folder, created with the session's file mode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, session_modes()[1])
+    return open(fd, mode, **kw)
 LANDING_COLUMNS = ("foot", "t_on_s", "t_off_s", "contact_ms", "strike", "strike_index",
                    "first_region", "rear_lag_ms", "peak_force_n", "peak_force_bw", "loading_rate_bw_s",
                    "flight_ms")
@@ -42,7 +66,7 @@ def write_json_atomic(path: Path, data: dict) -> None:
     """Replace ``path`` with ``data`` as JSON so that a crash leaves the old or the new file."""
     tmp = path.with_name(path.name + ".tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
+        with open_private(tmp, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=2, allow_nan=False, default=_json_default)
             fh.write("\n")
             fh.flush()
@@ -93,7 +117,7 @@ class _CsvAppender:
 
     def __init__(self, path: Path, header: Iterable[str]):
         self.path = path
-        self.fh = open(path, "w", encoding="utf-8", newline="")
+        self.fh = open_private(path, "w", encoding="utf-8", newline="")
         self.fh.write(",".join(header) + "\n")
         self.flush(True)          # a crash in the first half second still leaves the header
 
@@ -126,7 +150,7 @@ class SessionWriter:
                  with_landings: bool = True):
         self.folder = Path(folder)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(parents=True, exist_ok=True, mode=session_modes()[0])
         except OSError as e:
             raise SessionError(f"cannot create the session folder {self.folder}: {e.strerror}") from e
         if (self.folder / "session.json").exists():

@@ -77,3 +77,25 @@ def test_flush_policy_makes_rows_visible_within_half_a_second(tmp_path):
     w.tick(now=w._last_flush + 0.6)
     assert (tmp_path / "s" / "samples.csv").read_text().count("\n") == 2
     w.close()
+
+
+def test_a_session_is_readable_by_its_owner_only_unless_asked(tmp_path, monkeypatch):
+    import stat
+    from pi.cli import main
+    old = os.umask(0o022)                              # the usual umask: others could read the files
+    try:
+        assert main(["simulate", "--out", str(tmp_path / "mine"), "--duration", "2"]) == 0
+        monkeypatch.setenv("INSOLE_SESSION_MODE", "750")
+        assert main(["simulate", "--out", str(tmp_path / "shared"), "--duration", "2"]) == 0
+    finally:
+        os.umask(old)
+    for name, dir_mode, file_mode in (("mine", 0o700, 0o600), ("shared", 0o750, 0o640)):
+        folder = tmp_path / name
+        assert stat.S_IMODE(folder.stat().st_mode) == dir_mode, name
+        files = list(folder.iterdir())
+        assert {"session.json", "samples.csv", "landings.csv"} <= {f.name for f in files}
+        for f in files:
+            assert stat.S_IMODE(f.stat().st_mode) == file_mode, (name, f.name)
+    monkeypatch.setenv("INSOLE_SESSION_MODE", "644")  # the owner must keep the folder
+    assert main(["simulate", "--out", str(tmp_path / "bad"), "--duration", "2"]) == 1
+    assert not (tmp_path / "bad").exists()
