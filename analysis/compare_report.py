@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .compare import CI_LEVEL, RESAMPLES, Row, block_length, signed
-from .html_report import _fmt, output_folder, png_bytes
+from .html_report import _fmt, output_folder, png_bytes, write_file_atomic
 from .layout import FOREFOOT_FROM, REARFOOT_BELOW
 from .load import LoadedSession
 from .plots import (STRIKE_COLOUR, STRIKE_LABEL, STRIKE_MARKER, _style, arrow, draw_insole, pyplot,
@@ -131,14 +131,14 @@ def write_compare(a: LoadedSession, b: LoadedSession, rows: list[Row], name_a: s
     images = []
     for stem, caption, fig in figs:
         png = png_bytes(fig)
-        (out / f"{stem}.png").write_bytes(png)
+        write_file_atomic(out / f"{stem}.png", png)
         images.append((stem, caption, png))
     doc = {"a": {"name": name_a, "path": str(a.path), "segment": a.label, "summary": a.summary},
            "b": {"name": name_b, "path": str(b.path), "segment": b.label, "summary": b.summary},
            "resamples": resamples, "ci_level": CI_LEVEL, "measures": rows_json(rows)}
-    (out / "compare.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    write_file_atomic(out / "compare.json", (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
     page = out / "compare.html"
-    page.write_text(_page(rows, name_a, name_b, images, a, b, resamples), encoding="utf-8")
+    write_file_atomic(page, _page(rows, name_a, name_b, images, a, b, resamples).encode("utf-8"))
     return page
 
 

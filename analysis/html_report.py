@@ -17,6 +17,7 @@ import csv
 import html
 import io
 import json
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -101,30 +102,66 @@ def _table(head: list[str], rows: list[tuple[str, list[str]]]) -> str:
     return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def write_landings_csv(s: LoadedSession, path: Path) -> None:
-    """The re-analysed landings with the label of the marker segment each starts in."""
+def landings_csv_text(s: LoadedSession) -> str:
+    """The re-analysed landings with the label of the marker segment each starts in, as CSV."""
     bounds = s.segment_bounds()
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow([*LANDING_COLUMNS, "segment"])
-        for l in s.landings:
-            row = l.csv_row()
-            seg = next((b.label for b in bounds if b.t0_s <= l.t_on_s < b.t1_s), "")
-            w.writerow([csv_cell(row.get(c)) for c in LANDING_COLUMNS] + [seg])
+    fh = io.StringIO(newline="")
+    w = csv.writer(fh)
+    w.writerow([*LANDING_COLUMNS, "segment"])
+    for l in s.landings:
+        row = l.csv_row()
+        seg = next((b.label for b in bounds if b.t0_s <= l.t_on_s < b.t1_s), "")
+        w.writerow([csv_cell(row.get(c)) for c in LANDING_COLUMNS] + [seg])
+    return fh.getvalue()
+
+
+#: the file that says a folder is one insole wrote its output into (and may write again)
+OUTPUT_MARK = ".insole-output"
 
 
 def output_folder(out, what: str) -> Path:
-    """The ``--out`` folder for ``what``, made if needed; never a file or a session folder."""
+    """The ``--out`` folder for ``what``: made if it does not exist, or an empty one, or one
+    insole wrote before (it holds ``OUTPUT_MARK``). Never a file, a session folder, a symlink,
+    or a folder holding files of someone else's: those would be overwritten."""
     out = Path(out)
+    if out.is_symlink():
+        raise SessionError(f"{out} is a symbolic link; --out needs a real folder for {what}")
     if out.exists() and not out.is_dir():
         raise SessionError(f"{out} is a file; --out needs a folder for {what}")
     if (out / "session.json").exists():
         raise SessionError(f"{out} is a session folder; write {what} to another folder")
+    if out.is_dir() and not (out / OUTPUT_MARK).is_file():
+        try:
+            theirs = next(iter(out.iterdir()), None)
+        except OSError as e:
+            raise SessionError(f"cannot read {out}: {e.strerror}") from e
+        if theirs is not None:
+            raise SessionError(f"{out} already holds files insole did not write ({theirs.name}, …); "
+                               f"choose a new or empty folder for {what}")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise SessionError(f"cannot create {out}: {e.strerror}") from e
+    write_file_atomic(out / OUTPUT_MARK, f"written by insole ({what}); insole may write here again\n".encode())
     return out
+
+
+def write_file_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``: written to a new file beside it, then renamed over it, so
+    a symbolic link there is replaced and never written through, and a full disk leaves the old
+    file (or none), not half of the new one. Raises SessionError naming the path."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        with open(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise SessionError(f"cannot write {path}: {e.strerror or e}") from e
 
 
 def png_bytes(fig) -> bytes:
@@ -143,13 +180,13 @@ def write_report(s: LoadedSession, out, progress: Callable[[str], None] | None =
     for stem, caption, make in FIGURES:
         say(f"drawing {caption.lower()}")
         png = png_bytes(make(s))
-        (out / f"{stem}.png").write_bytes(png)
+        write_file_atomic(out / f"{stem}.png", png)
         figures.append((stem, caption, png))
     say("writing landings.csv, summary.json and report.html")
-    write_landings_csv(s, out / "landings.csv")
-    (out / "summary.json").write_text(json.dumps(s.summary, indent=2) + "\n", encoding="utf-8")
+    write_file_atomic(out / "landings.csv", landings_csv_text(s).encode("utf-8"))
+    write_file_atomic(out / "summary.json", (json.dumps(s.summary, indent=2) + "\n").encode("utf-8"))
     page = out / "report.html"
-    page.write_text(render_html(s, figures), encoding="utf-8")
+    write_file_atomic(page, render_html(s, figures).encode("utf-8"))
     return page
 
 

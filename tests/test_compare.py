@@ -94,7 +94,7 @@ def test_the_command_and_its_page(runs, capsys):
     assert doc["a"]["name"] == "fw" and doc["b"]["name"] == "bw" and doc["resamples"] == 500
     ff = next(m for m in doc["measures"] if m["measure"] == "forefoot_pct")
     assert ff["ci_excludes_zero"] and ff["ci_low"] > 0
-    assert {p.name for p in out.iterdir()} == {"compare.html", "compare.json", "compare_differences.png",
+    assert {p.name for p in out.iterdir()} == {".insole-output", "compare.html", "compare.json", "compare_differences.png",
                                                 "compare_cop.png", "compare_strike_index.png"}
     assert "data:image/png;base64," in (out / "compare.html").read_text()
 

@@ -30,7 +30,7 @@ def made(tmp_path_factory):
 
 def test_the_report_folder_has_everything(made):
     _, out = made
-    assert {p.name for p in out.iterdir()} == {"report.html", "landings.csv", "summary.json",
+    assert {p.name for p in out.iterdir()} == {".insole-output", "report.html", "landings.csv", "summary.json",
                                                 *(f"{f}.png" for f in FIGURES)}
     for f in FIGURES:
         assert (out / f"{f}.png").read_bytes().startswith(PNG)
@@ -138,3 +138,38 @@ def test_detection_can_be_changed_from_the_command_line(made, capsys):
     assert "remember: expected a whole number, got 2.5" in capsys.readouterr().err
     assert main(["compare", str(session), str(session), "--set", "on_floor"]) == 2
     assert "--set 'on_floor': expected NAME=NUMBER" in capsys.readouterr().err
+
+
+def test_report_out_never_overwrites_a_users_files_nor_writes_through_a_link(made, tmp_path, capsys):
+    session, _ = made
+    mine = tmp_path / "my-notes"
+    mine.mkdir()
+    (mine / "summary.json").write_text("my own summary\n")
+    (mine / "landings.csv").write_text("my own landings\n")
+    capsys.readouterr()
+    assert main(["report", str(session), "--out", str(mine)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already holds files insole did not write" in err and str(mine) in err
+    assert (mine / "summary.json").read_text() == "my own summary\n"          # untouched
+    assert (mine / "landings.csv").read_text() == "my own landings\n"
+
+    # a report folder insole made is written again, but a link planted in it is replaced, not followed
+    rep = tmp_path / "rep"
+    assert main(["report", str(session), "--out", str(rep)]) == 0
+    outside = tmp_path / "outside.json"
+    outside.write_text("not the report's\n")
+    (rep / "summary.json").unlink()
+    (rep / "summary.json").symlink_to(outside)
+    assert main(["report", str(session), "--out", str(rep)]) == 0
+    assert outside.read_text() == "not the report's\n"
+    assert not (rep / "summary.json").is_symlink() and json.loads((rep / "summary.json").read_text())["landings"] > 0
+
+    # nor is --out itself a link to somewhere else; an empty folder is fine
+    link = tmp_path / "link"
+    link.symlink_to(rep)
+    assert main(["report", str(session), "--out", str(link)]) == 1
+    assert "symbolic link" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["report", str(session), "--out", str(empty)]) == 0 and (empty / "report.html").exists()
+    assert not [p for p in rep.iterdir() if p.name.endswith(".tmp")]          # no temporary left
