@@ -203,8 +203,7 @@ class AdsSource:
         try:
             # the character device's reader settles apart, in a process of its own: beside it, the
             # settling held the interpreter or the reading thread's time (ads_ready.settler_main)
-            self.reader = ReadyReader(specs, len(self.layout), pins, pin_factory, lines, self.cpu_model,
-                                      settle_apart=True)
+            self.reader = ReadyReader(specs, len(self.layout), pins, pin_factory, lines, self.cpu_model)
         except Exception as e:          # gpiozero: no pin factory here, a pin in use, …
             raise InsoleError(f"cannot watch the ALERT/RDY pins (GPIO {', '.join(map(str, pins))}): "
                               f"{type(e).__name__}: {e}") from e
@@ -404,12 +403,9 @@ class AdsSource:
             if latency is not None:
                 out["edge_latency_ms"] = latency
             r = self.reader
-            settled = r.settled_by_reader + r.settled_by_consumer
-            if r.settle_apart:    # where the chips' records are settled and paired (ads_ready)
+            if r._settler is not None:   # where the chips' records are settled and paired (ads_ready)
                 out["settling"] = "a process of its own" + (f" ({r.unshipped} records it could not take, dropped)"
                                                             if r.unshipped else "")
-            elif settled:
-                out["settled_by_reader_pct"] = round(100 * r.settled_by_reader / settled, 1)
         if self.step_down:
             out["step_down"] = self.step_down
         if self.i2c_clock_hz is not None:

@@ -18,18 +18,15 @@ mislabelled. At a pulse the reading thread only records the edge and its transac
 (``ChipStream.log``). The settling, and the pairing of the chips' cycles into frames, are done
 apart from it:
 
-* with the character device (``settle_apart``, what AdsSource uses): in a *settler process*
-  (:func:`settler_main`). The reading thread packs the records, a few at a time, into a pipe
-  it never waits on (:meth:`ReadyReader._ship_quietly`), and the settler sends the frames back
-  every ``SETTLER_SEND_S``. Measured on the emulated Pi 4 (k ~6), lost conversions a second:
-  15-25 with the settling in the reading thread's quiet, 2-8 with it apart, 0.2 with no
-  settling at all; in another thread of the reader's process it held the interpreter when a
-  pulse came (a start or a transfer late by 0.5-1 ms). Python's one interpreter lock per
+* with the character device: in a *settler process* (:func:`settler_main`). The reading
+  thread packs the records, a few at a time, into a pipe it never waits on
+  (:meth:`ReadyReader._ship_quietly`), and the settler sends the frames back every
+  ``SETTLER_SEND_S``. Measured on the emulated Pi 4 (k ~6), lost conversions a second: 15-25
+  with the settling in the reading thread's quiet between pulses, 2-8 with it apart, 0.2 with
+  no settling at all; in another thread of the reader's process it held the interpreter when
+  a pulse came (a start or a transfer late by 0.5-1 ms). Python's one interpreter lock per
   process is why it is a process;
-* otherwise (gpiozero's callbacks, or an in-process reader): by the reading thread in the
-  quiet between pulses (:meth:`ReadyReader._settle_quietly`: the next pulse's time is known
-  from the chips' periods), or by the consumer in :meth:`ReadyReader.take` when the reading
-  thread finds no quiet (``BACKLOG``) or gpiozero's threads read the chips.
+* with gpiozero's callbacks: by the consumer, in :meth:`ReadyReader.take`.
 
 The pulses come from the kernel's GPIO character device, read by a thread of the reader's own
 (``lines``: a gpiod line request, pi/sources/gpio_lines.py, or an emulated one), or else from
@@ -83,14 +80,10 @@ LATENCY_KEPT = 4096      # edge-to-reader latencies kept per chip, for the board
 EVENT_WAIT_S = 0.1       # the character-device reader looks at its stop flag this often
 TAKE_POLL_S = 0.001      # a consumer waiting for frames looks this often
 DRAIN_SLICE = 16         # records settled between two chances for the reading thread to run
-QUIET_MARGIN_NS = 80_000   # the reading thread settles only while the next pulse is this much further off than a record costs
-BACKLOG = 64             # records of a chip waiting: the reading thread finds no quiet, the consumer settles
 SHIP_BATCH = 8           # records the reading thread gathers before it ships them to the settler
 MAX_UNSENT = 1 << 20     # bytes of records kept while the settler does not take them (then dropped)
 SETTLER_START_S = 30.0   # the settler process must say it is ready within this
 SETTLER_SEND_S = 0.02    # the settler sends the frames it has this often (the sampler's chunk)
-SETTLE_BATCH = 8         # records the reading thread lets wait before it settles them, in one go: a
-                         # record settled alone cost ~20 µs here (its code cold), in a batch ~10
 
 
 def read_write_window_s(data_rate: float) -> float:
@@ -275,11 +268,6 @@ class ChipStream:
         else:
             edge_ns = self._from_other_clock(ticks, now_ns)
         self.edge(edge_ns, now_ns)
-
-    def on_event(self, timestamp_ns: int) -> None:
-        """A falling edge read from the kernel's GPIO character device, stamped by the kernel on
-        CLOCK_MONOTONIC (``time.monotonic_ns``'s clock): a conversion has just ended."""
-        self.edge(timestamp_ns, time.monotonic_ns())
 
     def edge(self, edge_ns: int, now_ns: int) -> None:
         """A conversion ended at ``edge_ns`` (monotonic ns), seen at ``now_ns``: settle the last
@@ -672,10 +660,8 @@ class ReadyReader(Pairing):
     """All chips in continuous mode; :meth:`take` gives the complete frames as (stamp ns, row)."""
 
     def __init__(self, streams_spec, n_columns: int, alert_pins, pin_factory=None, lines=None,
-                 cpu_model=None, settle_apart: bool = False):
-        self._take_lock = threading.Lock()     # one thread at a time settles and pairs
-        #: frames paired by the reading thread, for :meth:`take` (an append is atomic)
-        self._ready: deque = deque()
+                 cpu_model=None):
+        self._take_lock = threading.Lock()     # one consumer at a time settles and pairs
         self.bus_errors = 0
         self.alert_pins = list(alert_pins)
         #: edges from the kernel's GPIO character device: ``lines(pins)`` requests them (a gpiod
@@ -697,7 +683,6 @@ class ReadyReader(Pairing):
                                        numbering=self._numbering, cpu_model=cpu_model)
                             for spec, f in zip(streams_spec, factories)], n_columns)
         #: the settler process, where the records are settled and paired (character device only)
-        self.settle_apart = settle_apart and lines is not None
         self._settler = None
 
     @property
@@ -714,8 +699,7 @@ class ReadyReader(Pairing):
             # the lines first: a pulse before the request would be an edge nobody saw
             self.request = self._open_lines(self.alert_pins)
             self.requests = [self.request]
-            if self.settle_apart:
-                self._start_settler()     # before the chips: it takes a while to start
+            self._start_settler()         # before the chips: it takes a while to start
         for s in self.streams:
             s.setup()
         if self.request is not None:
@@ -739,7 +723,7 @@ class ReadyReader(Pairing):
         for s in self.streams:
             s.promoted = promoted
         req, cpu = self.request, self.cpu_model
-        by_line = {pin: s.edge for pin, s in zip(self.alert_pins, self.streams)}   # on_event, written out
+        by_line = {pin: s.edge for pin, s in zip(self.alert_pins, self.streams)}   # stamped by the kernel on CLOCK_MONOTONIC, monotonic_ns's clock
         clock = time.monotonic_ns
         wait, read = req.wait_edge_events, req.read_edge_events
         if cpu is not None:
@@ -755,13 +739,13 @@ class ReadyReader(Pairing):
                         self.event_errors += 1
                         self.error = e
                 try:
-                    settled = self._ship_quietly() if self._settler is not None else self._settle_quietly()
-                except Exception as e:        # settling's trouble must not end the reading
+                    shipped = self._ship_quietly()
+                except Exception as e:        # shipping's trouble must not end the reading
                     self.event_errors += 1
                     self.error = e
-                    settled = False
-                if cpu is not None and not settled:
-                    cpu.checkpoint()          # (settling ends with one of its own)
+                    shipped = False
+                if cpu is not None and not shipped:
+                    cpu.checkpoint()          # (shipping ends with one of its own)
         except Exception as e:          # the request released under it (close), or a kernel error
             if not self._stopping:
                 self.error = e
@@ -769,12 +753,8 @@ class ReadyReader(Pairing):
 
     event_errors = 0
     died = False
-    #: what settling one record (and pairing what it completes) costs the reading thread, ns
-    settle_cost_ns = 20_000.0
-    settled_by_reader = 0          # records settled in the reading thread's quiet
-    settled_by_consumer = 0        # and by the consumer (gpiozero's callbacks, or no quiet found)
 
-    # -- the settler process (settle_apart) ---------------------------------------------------------
+    # -- the settler process (the character device's reader) ----------------------------------------
     def _start_settler(self) -> None:
         """Start the settler process (:func:`settler_main`). Raises OSError if it does not start."""
         import multiprocessing as mp
@@ -878,60 +858,6 @@ class ReadyReader(Pairing):
         except OSError:
             pass
 
-    def _next_pulse_ns(self, now_ns: int) -> int | None:
-        """When the next pulse of any chip pulsing is due (monotonic ns), from its last edge
-        and period; None if none is pulsing."""
-        nxt = None
-        for s in self.streams:
-            if s.lost or s.conv is None:
-                continue
-            period = s.measured_ns
-            t = s.last_edge_ns + period
-            if t <= now_ns:
-                missed = now_ns - t
-                if missed > SILENT_PERIODS * period:
-                    continue                       # silent: not a pace to keep
-                t += (missed // period + 1) * period
-            nxt = t if nxt is None else min(nxt, t)
-        return nxt
-
-    def _settle_quietly(self) -> bool:
-        """In the reading thread, after a pulse's transfer, once ``SETTLE_BATCH`` records wait:
-        settle as many as fit before the next pulse (each costs ``settle_cost_ns``, learnt,
-        the board's slower Python included; ``QUIET_MARGIN_NS`` kept free), shared among the
-        chips, and pair the cycles they complete into the frames :meth:`take` hands out.
-        Skipped while the consumer settles. True if it ran (and made its checkpoint)."""
-        streams = self.streams
-        waiting = [len(s.log) for s in streams]
-        if sum(waiting) < SETTLE_BATCH or not self._take_lock.acquire(blocking=False):
-            return False
-        clock = time.monotonic_ns
-        try:
-            now = clock()
-            nxt = self._next_pulse_ns(now)
-            fit = sum(waiting) if nxt is None else int((nxt - QUIET_MARGIN_NS - now) // self.settle_cost_ns)
-            if fit <= 0:
-                return False
-            share = -(-fit // len(streams))
-            cycles: list = []
-            settled = 0
-            for s, n in zip(streams, waiting):
-                n = min(n, share, fit - settled)
-                if n > 0:
-                    s.drain(cycles, n)
-                    settled += n
-            if len(cycles) > 1:
-                cycles.sort(key=lambda e: e[1])     # in time order across the chips
-            for st, first_ns, values in cycles:
-                self._pair(st, first_ns, values, self._ready)
-            if self.cpu_model is not None:
-                self.cpu_model.checkpoint()       # an emulated board: its slower Python
-            self.settled_by_reader += settled
-            self.settle_cost_ns += ((clock() - now) / settled - self.settle_cost_ns) / 4
-            return True
-        finally:
-            self._take_lock.release()
-
     def reader_cpu_s(self) -> float:
         """CPU seconds of the character-device reader so far (its thread's own clock)."""
         total = 0
@@ -991,23 +917,17 @@ class ReadyReader(Pairing):
             return self._take_settled(timeout_s)
         frames: list = []
         end = time.monotonic() + timeout_s
-        ready = self._ready
         while True:
             cycles: list = []
             with self._take_lock:
-                while ready:
-                    frames.append(ready.popleft())
-                # gpiozero's callbacks, or a reading thread that finds no quiet: settle here
-                if self.request is None or any(len(s.log) > BACKLOG for s in self.streams):
-                    self.settled_by_consumer += sum(len(s.log) for s in self.streams)
-                    for s in self.streams:
-                        while s.drain(cycles):
-                            # let go of the interpreter between slices: the reading thread may be
-                            # waiting for it with a pulse to answer within the conversion
-                            time.sleep(0)
-                    cycles.sort(key=lambda e: e[1])       # in time order across the chips
-                    for stream, first_ns, values in cycles:
-                        self._pair(stream, first_ns, values, frames)
+                for s in self.streams:
+                    while s.drain(cycles):
+                        # let go of the interpreter between slices: gpiozero's thread may be
+                        # waiting for it with a pulse to answer within the conversion
+                        time.sleep(0)
+                cycles.sort(key=lambda e: e[1])       # in time order across the chips
+                for stream, first_ns, values in cycles:
+                    self._pair(stream, first_ns, values, frames)
             left = end - time.monotonic()
             if frames or left <= 0:
                 return frames
