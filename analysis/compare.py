@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 
 from .load import LoadedSession
-from .summary import stride_times
+from .summary import no_flight, stride_times
 
 RESAMPLES = 2000
 CI_LEVEL = 0.95
@@ -55,6 +55,11 @@ def _per_landing(field: str) -> Callable[[LoadedSession], np.ndarray]:
         v = np.array([np.nan if getattr(l, field) is None else getattr(l, field) for l in s.landings], dtype=float)
         return v[np.isfinite(v)]
     return get
+
+
+def _flights(s: LoadedSession) -> np.ndarray:
+    v = _per_landing("flight_ms")(s)
+    return v[:0] if no_flight(v) else v      # walking: no flight to compare (not 0 against 0)
 
 
 def _forefoot(s: LoadedSession) -> np.ndarray:
@@ -87,7 +92,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("forefoot_pct", "forefoot %", "", _forefoot, _mean),
     Measure("strike_index", "strike index, mean", "", _per_landing("strike_index"), _mean),
     Measure("contact_ms", "contact time, median", "ms", _per_landing("contact_ms"), _median, 0),
-    Measure("flight_ms", "flight time, median", "ms", _per_landing("flight_ms"), _median, 0),
+    Measure("flight_ms", "flight time, median", "ms", _flights, _median, 0),
     Measure("cadence_spm", "cadence", "steps/min", strides_per_foot, _cadence),
     Measure("loading_rate_bw_s", "loading rate, mean", "BW/s", _per_landing("loading_rate_bw_s"), _mean),
     Measure("cop_travel_pct", "COP travel heel→toe, mean", "% of foot", _cop_travel, _mean),
@@ -155,6 +160,29 @@ def _point(m: Measure, groups: list[np.ndarray]) -> float | None:
 def _boot(m: Measure, groups: list[np.ndarray], resamples: int, rng) -> np.ndarray:
     """Bootstrap draws of the measure: each group resampled on its own, then averaged."""
     return np.mean([_boot_stat(g, m.stat, resamples, rng) for g in groups], axis=0)
+
+
+def _positions(s: LoadedSession) -> list[tuple]:
+    return sorted((x.foot, round(x.x, 3), round(x.y, 3)) for x in s.layout)
+
+
+def warnings(a: LoadedSession, b: LoadedSession) -> list[str]:
+    """What makes A and B less comparable than they look: a different sensor layout, frame
+    rate or instrumented feet, a measure that applies to one side only, problems in the data."""
+    out = []
+    if a.feet != b.feet:
+        out.append(f"the instrumented feet differ: A has {' and '.join(a.feet)}, B {' and '.join(b.feet)}")
+    elif _positions(a) != _positions(b):
+        out.append("the sensor layouts differ (where the sensors sit): strike index and COP are measured "
+                   "differently on each side")
+    if abs(a.rate_hz - b.rate_hz) > 0.02 * max(a.rate_hz, b.rate_hz):
+        out.append(f"the frame rates differ: A {a.rate_hz:g}, B {b.rate_hz:g} frames/s, so timings are "
+                   "resolved differently")
+    for side, s in (("A", a), ("B", b)):
+        if no_flight([l.flight_ms for l in s.landings]):
+            out.append(f"flight time: not applicable to {side} (in most steps the other foot is still down, as in walking)")
+        out += [f"{side}: {n}" for n in s.notes]
+    return out
 
 
 def compare(a: LoadedSession, b: LoadedSession, resamples: int = RESAMPLES, seed: int = 0) -> list[Row]:

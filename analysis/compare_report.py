@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .compare import CI_LEVEL, RESAMPLES, Row, block_length, signed
+from .compare import CI_LEVEL, RESAMPLES, Row, block_length, signed, warnings
 from .html_report import _fmt, output_folder, png_bytes, write_file_atomic
 from .layout import FOREFOOT_FROM, REARFOOT_BELOW
 from .load import LoadedSession
@@ -135,7 +135,7 @@ def write_compare(a: LoadedSession, b: LoadedSession, rows: list[Row], name_a: s
         images.append((stem, caption, png))
     doc = {"a": {"name": name_a, "path": str(a.path), "segment": a.label, "summary": a.summary},
            "b": {"name": name_b, "path": str(b.path), "segment": b.label, "summary": b.summary},
-           "resamples": resamples, "ci_level": CI_LEVEL, "measures": rows_json(rows)}
+           "resamples": resamples, "ci_level": CI_LEVEL, "measures": rows_json(rows), "notes": warnings(a, b)}
     write_file_atomic(out / "compare.json", (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
     page = out / "compare.html"
     write_file_atomic(page, _page(rows, name_a, name_b, images, a, b, resamples).encode("utf-8"))
@@ -157,6 +157,8 @@ def _page(rows, name_a, name_b, images, a, b, resamples: int) -> str:
                    f"{base64.b64encode(png).decode('ascii')}\" alt=\"{html.escape(c)}\"></section>"
                    for _, c, png in images)
     la, lb = len(a.landings), len(b.landings)
+    found = warnings(a, b)
+    notes = ("<p class=note>" + "<br>".join(html.escape(w) for w in found) + "</p>") if found else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>insole compare: {html.escape(name_a)} vs {html.escape(name_b)}</title>
 <style>
@@ -164,9 +166,10 @@ body {{ font: 15px/1.45 system-ui, sans-serif; color: #222; max-width: 1100px; m
 table {{ border-collapse: collapse; }} th, td {{ padding: .2em .8em; border-bottom: 1px solid #e4e4e4; text-align: right; }}
 tbody th {{ text-align: left; font-weight: normal; }} img {{ max-width: 100%; }}
 h2 {{ font-size: 1.1em; border-bottom: 1px solid #ccc; margin-top: 1.5em; }} .small {{ color: #666; font-size: .9em; }}
+.note {{ background: #fff6dc; border-left: 4px solid #e0a800; padding: .5em .8em; }}
 </style></head><body>
 <h1>A: {html.escape(name_a)} ({la} landings) &nbsp;vs&nbsp; B: {html.escape(name_b)} ({lb} landings)</h1>
-<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>
+{notes}<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>
 <p class=small>Intervals: {CI_LEVEL:.0%} percentile intervals of B − A from {resamples} moving-block bootstrap
 resamples of each side (blocks of ~n<sup>1/3</sup> consecutive landings, at least {block_length(1)}, so a drift within
 a run widens them). "differs": the interval excludes zero.</p>

@@ -108,9 +108,10 @@ def _first_true(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mask.argmax(axis=1), mask.any(axis=1)
 
 
-def _crossing_times(t: np.ndarray, v: np.ndarray, level: np.ndarray, usable: np.ndarray):
+def _crossing_times(t: np.ndarray, v: np.ndarray, level: np.ndarray, usable: np.ndarray, at_first=None):
     """Vectorised :func:`analysis.strike.crossing_time`: per row, the first time ``v`` reaches
-    ``level`` among the ``usable`` frames (a prefix of each row), interpolated; NaN if never."""
+    ``level`` among the ``usable`` frames (a prefix of each row), interpolated; NaN if never;
+    ``at_first`` (if not None) where the first frame already reaches it."""
     rows = np.arange(len(v))
     i, hit = _first_true((v >= level[:, None]) & usable)
     ip = np.maximum(i - 1, 0)
@@ -118,7 +119,7 @@ def _crossing_times(t: np.ndarray, v: np.ndarray, level: np.ndarray, usable: np.
     t0, t1 = t[rows, ip], t[rows, i]
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = np.where(v1 != v0, (level - v0) / (v1 - v0), 1.0)
-    out = np.where(i == 0, t1, t0 + frac * (t1 - t0))
+    out = np.where(i == 0, t1 if at_first is None else at_first, t0 + frac * (t1 - t0))
     return np.where(hit, out, np.nan)
 
 
@@ -170,7 +171,7 @@ def _batch_group(t_s, force_n, cs, x, y, foot, body_mass_kg, params):
     lag = np.full(m, np.nan)
     if rear.any():
         in_window = inside & (t <= (t_on + sp.flat_window_ms / 1000.0 + 1e-9)[:, None])
-        t_rear = _crossing_times(t, fp[:, :, rear].sum(axis=2), on * sp.rear_level_frac, in_window)
+        t_rear = _crossing_times(t, fp[:, :, rear].sum(axis=2), on * sp.rear_level_frac, in_window, -np.inf)
         lag = np.maximum(0.0, (t_rear - t_on) * 1000.0)
 
     # force: peak and loading rate

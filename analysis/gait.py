@@ -165,30 +165,70 @@ def analyse(t_s: np.ndarray, values: np.ndarray, layout: Layout, rate_hz: float 
 
 
 def analyse_forces(t_s: np.ndarray, forces: np.ndarray, layout: Layout, rate_hz: float | None = None,
-                   body_mass_kg: float | None = None, params: GaitParams = GaitParams()) -> list[Landing]:
-    """:func:`analyse` on forces already in newtons (``(n, n_sensors)``, the layout's order)."""
+                   body_mass_kg: float | None = None, params: GaitParams = GaitParams(),
+                   missing: np.ndarray | None = None, breaks=()) -> list[Landing]:
+    """:func:`analyse` on forces already in newtons (``(n, n_sensors)``, the layout's order).
+
+    ``missing`` ((n, n_sensors) bool, or None): sensors not sampled in a frame (an empty cell of
+    samples.csv); that foot has a gap there and the other foot is whole. ``breaks``: indices of
+    frames that follow skipped lines (a gap for both feet, however short)."""
     t_s = np.asarray(t_s, dtype=float)
     if rate_hz is None:
         rate_hz = 1.0 / float(np.median(np.diff(t_s))) if len(t_s) > 1 else 100.0
     out: list[Landing] = []
+    resumes = []
     for foot in layout.feet:
         idx = layout.index[foot]
-        f = np.ascontiguousarray(forces[:, idx])
-        landings = [c for c in detect_contacts(t_s, f, rate_hz, params.contact) if is_landing(c, params)]
-        if landings:
-            out.extend(landing_features_batch(t_s, f, landings, layout.x[idx], layout.y[idx], foot,
-                                              body_mass_kg, params))
+        rows, resume_i = foot_frames(t_s, rate_hz, idx, missing, breaks)
+        tf = t_s if rows is None else t_s[rows]
+        f = np.ascontiguousarray(forces[:, idx] if rows is None else forces[rows][:, idx])
+        landings = [c for c in detect_contacts(tf, f, rate_hz, params.contact) if is_landing(c, params)]
+        found = landing_features_batch(tf, f, landings, layout.x[idx], layout.y[idx], foot,
+                                       body_mass_kg, params) if landings else []
+        # frames lost (gaps): no landing is measured across one, nor a flight (as live: StreamingGait)
+        resume = tf[resume_i]
+        if resume.size:
+            # a contact that touches a gap at all is dropped: one that spans it, one found already
+            # down when frames resume, and one whose sub-frame onset lands inside the gap (the foot
+            # rising on the last frame before it), which is timed across the gap as much as the others
+            stop = tf[resume_i - 1]
+            found = [l for l in found if not np.any((l.t_on_s <= resume) & (l.t_off_s >= stop))
+                     and not np.any(np.isclose(l.t_on_s, resume))]
+        out.extend(found)
+        resumes.append(resume)
     out.sort(key=lambda l: l.t_on_s)
-    # frames lost (gaps): no landing is measured across one, nor a flight (as live: StreamingGait)
-    after_gap = gap_starts(t_s, rate_hz)
-    resume = t_s[after_gap]
-    if resume.size:
-        # a contact that touches a gap at all is dropped: one that spans it, one found already
-        # down when frames resume, and one whose sub-frame onset lands inside the gap (the foot
-        # rising on the last frame before it), which is timed across the gap as much as the others
-        stop = t_s[after_gap - 1]
-        out = [l for l in out if not np.any((l.t_on_s <= resume) & (l.t_off_s >= stop))
-               and not np.any(np.isclose(l.t_on_s, resume))]
-    for l, flight in flights_before(out, layout.feet, resume):
+    for l, flight in flights_before(out, layout.feet, np.unique(np.concatenate(resumes)) if resumes else ()):
         l.flight_ms = flight
     return out
+
+
+def foot_frames(t_s: np.ndarray, rate_hz: float, idx, missing: np.ndarray | None = None,
+                breaks=()) -> tuple[np.ndarray | None, np.ndarray]:
+    """(the frames in which every sensor ``idx`` of one foot was sampled, as indices into
+    ``t_s``, or None for all of them; the indices, into those frames, of each that follows a gap:
+    a step in time (:func:`gap_starts`), frames not sampled, or one of ``breaks``)."""
+    rows = None
+    if missing is not None:
+        miss = missing[:, idx].any(axis=1)
+        if miss.any():
+            rows = np.flatnonzero(~miss)
+    tf = t_s if rows is None else t_s[rows]
+    parts = [gap_starts(tf, rate_hz)]
+    if rows is not None:
+        parts.append(np.flatnonzero(np.diff(rows) > 1) + 1)
+    b = np.asarray(breaks, dtype=np.intp)
+    if b.size:
+        parts.append(b if rows is None else np.searchsorted(rows, b))
+    resume = np.unique(np.concatenate(parts)).astype(np.intp)
+    return rows, resume[(resume > 0) & (resume < len(tf))]
+
+
+def resume_times(t_s: np.ndarray, rate_hz: float, layout: Layout, missing: np.ndarray | None = None,
+                 breaks=()) -> np.ndarray:
+    """Times (s) at which either foot's frames resumed after a gap (see :func:`foot_frames`):
+    no stride or flight is timed across one."""
+    out = [np.zeros(0)]
+    for foot in layout.feet:
+        rows, resume = foot_frames(t_s, rate_hz, layout.index[foot], missing, breaks)
+        out.append((t_s if rows is None else t_s[rows])[resume])
+    return np.unique(np.concatenate(out))

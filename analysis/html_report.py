@@ -202,6 +202,7 @@ def render_html(s: LoadedSession, figures: list[tuple[str, str, bytes]]) -> str:
     blocks = [("all", s.summary)] + [(f"{f} foot", s.summary["feet"][f]) for f in s.feet]
     parts = [f"<h1>{html.escape(title)}</h1>",
              "<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts) + "</dl>",
+             *(["<p class=note>" + "<br>".join(html.escape(n) for n in s.notes) + "</p>"] if s.notes else []),
              "<h2>Summary</h2>", _table([""] + [b for b, _ in blocks],
                                         summary_rows(blocks, [s.landings] + [s.landings_of(f) for f in s.feet]))]
     segs = s.segments() if len(s.segment_bounds()) > 1 else []
@@ -209,11 +210,6 @@ def render_html(s: LoadedSession, figures: list[tuple[str, str, bytes]]) -> str:
         parts += ["<h2>Between markers</h2>",
                   _table([""] + [f"{g.label} ({g.t_s[0] / 60:.1f}–{g.t_s[-1] / 60:.1f} min)" for g in segs],
                          summary_rows([(g.label, g.summary) for g in segs], [g.landings for g in segs]))]
-    notes = list(s.notes)
-    if "ended_at" not in meta and src.get("kind") != "import":
-        notes.append("this session did not end cleanly (power cut or killed); it is analysed up to its last saved frame")
-    if notes:
-        parts.append("<p class=note>" + "<br>".join(html.escape(n) for n in notes) + "</p>")
     for stem, caption, png in figures:
         data = base64.b64encode(png).decode("ascii")
         parts.append(f"<section id={stem}><h2>{html.escape(caption)}</h2>"

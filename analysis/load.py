@@ -30,10 +30,10 @@ import numpy as np
 from .calibration import Calibrator
 from .errors import SessionError, UsageError
 from .features import GaitParams, Landing
-from .gait import analyse_forces, gap_starts
+from .gait import analyse_forces, resume_times
 from .layout import Layout
 from .session import Session, markers_of, read_rows, read_session
-from .summary import flights_before, stride_keep, summarise
+from .summary import flights_before, no_flight, stride_keep, summarise
 
 
 def gait_params(base: GaitParams | None = None, **overrides: Any) -> GaitParams:
@@ -110,7 +110,11 @@ class LoadedSession:
     rate_hz: float                      # nominal frames/s (session.json, else the median step)
     body_mass_kg: float | None          # from session.json's subject, None when unknown
     label: str | None = None            # the segment's label, for a window of a session
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # problems found in the data (contract 3)
+    #: (n, n_sensors) bool: sensors not sampled in a frame (an empty cell; their force reads 0
+    #: and their foot has a gap there), or None when every frame is whole
+    missing: np.ndarray | None = None
+    resume_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _tables: dict = field(default_factory=dict, repr=False)
 
     # the CSV tables are read when first asked for: a long session's are ~0.4 s of parsing
@@ -154,8 +158,9 @@ class LoadedSession:
 
     @property
     def breaks_s(self) -> np.ndarray:
-        """Times (s) at which frames resumed after a gap (no stride or flight is timed across)."""
-        return self.t_s[gap_starts(self.t_s, self.rate_hz)] if len(self.t_s) > 1 else np.zeros(0)
+        """Times (s) at which frames resumed after a gap, of either foot (a step in time, skipped
+        lines, frames not sampled): no stride or flight is timed across one."""
+        return self.resume_s
 
     def foot_force(self, foot: str) -> np.ndarray:
         """(n,) N: the summed force of one foot's sensors."""
@@ -198,10 +203,10 @@ class LoadedSession:
         landings = [dataclasses.replace(l) for l in self.landings if t0_s <= l.t_on_s < t1_s]
         for l, flight in flights_before(landings, self.feet, breaks):
             l.flight_ms = flight
-        summary = summarise(landings, self.feet, self.meta.get("health"), breaks)
+        summary = contract3(summarise(landings, self.feet, self.meta.get("health"), breaks), b - a, self.notes)
         return dataclasses.replace(self, t_s=t, forces_n=self.forces_n[a:b], landings=landings,
                                    summary=summary, label=label, notes=list(self.notes),
-                                   _tables={})
+                                   missing=None if self.missing is None else self.missing[a:b], _tables={})
 
     def segments(self) -> list["LoadedSession"]:
         """The session cut at its markers: the part before the first marker (labelled
@@ -266,16 +271,43 @@ def loaded(s: Session, params: GaitParams | None = None, **overrides: Any) -> Lo
     if not len(s.t_s):
         raise SessionError(f"{s.path} has no frames to analyse (samples.csv holds only its header)")
     forces = Calibrator([x.calibration for x in s.layout])(s.values)
-    landings = analyse_forces(s.t_s, forces, s.layout, s.rate_hz, s.body_mass_kg, p)
-    notes = list(s.notes)
-    bad = int(np.count_nonzero(~np.isfinite(s.values).all(axis=1)))
-    if bad:                              # counted as no load (Calibrator), so they are said here
-        notes.append(f"{bad} frame{'s' if bad != 1 else ''} with a 'nan' value, read as no load on that sensor")
-    if s.torn_lines:
-        notes.append(f"{s.torn_lines} torn line dropped from the end of samples.csv")
+    missing = ~np.isfinite(s.values)
+    missing[:, missing.all(axis=0)] = False      # a sensor with no data at all reads no load (noted)
+    missing = missing if missing.any() else None
+    landings = analyse_forces(s.t_s, forces, s.layout, s.rate_hz, s.body_mass_kg, p, missing, s.breaks)
+    notes = list(s.notes) + not_sampled_notes(s.t_s, s.layout, missing)
+    if no_flight([l.flight_ms for l in landings]):
+        notes.append("flight time: not applicable (in most steps the other foot is still on the ground, "
+                     "as in walking)")
     out = LoadedSession(s.path, s.meta, s.layout, s.t_s, forces, landings, {}, p, s.rate_hz, s.body_mass_kg,
-                        None, notes, {"landings.csv": s.landings, "truth.csv": s.truth} if s.tables_read else {})
-    out.summary = summarise(landings, out.feet, s.meta.get("health"), out.breaks_s)
+                        None, notes, missing, resume_times(s.t_s, s.rate_hz, s.layout, missing, s.breaks),
+                        {"landings.csv": s.landings, "truth.csv": s.truth} if s.tables_read else {})
+    out.summary = contract3(summarise(landings, out.feet, s.meta.get("health"), out.breaks_s), len(s.t_s), notes)
+    return out
+
+
+def contract3(summary: dict, frames_read: int, notes: list[str]) -> dict:
+    """``summary`` with what contract 3 adds to it: ``health.frames_read`` (the rows analysed)
+    and ``notes`` (each problem found in the data, one line)."""
+    summary["health"] = {**(summary.get("health") or {}), "frames_read": int(frames_read)}
+    summary["notes"] = list(notes)
+    return summary
+
+
+def not_sampled_notes(t_s: np.ndarray, layout: Layout, missing: np.ndarray | None) -> list[str]:
+    """A note per foot with frames in which its sensors were not sampled (empty cells)."""
+    if missing is None:
+        return []
+    out = []
+    step = float(np.median(np.diff(t_s))) if len(t_s) > 1 else 0.0
+    for foot in layout.feet:
+        miss = missing[:, layout.index[foot]].any(axis=1)
+        n = int(np.count_nonzero(miss))
+        if n:
+            first = float(t_s[np.argmax(miss)])
+            span = f"{n * step:.1f} s" if n * step >= 1 else f"{n * step * 1000:.0f} ms"
+            out.append(f"the {foot} foot was not sampled in {n} frame{'s' if n != 1 else ''} (about {span}, "
+                       f"first at {first:.2f} s): it has a gap there, and no landing of it is measured across one")
     return out
 
 
@@ -287,7 +319,7 @@ def split_spec(spec: str) -> tuple[Path, str | None]:
         return p, None
     folder, _, seg = spec.rpartition(":")
     if not seg:
-        raise SessionError(f"{spec}: nothing after the ':'; give a segment label or number, or leave the ':' out")
+        raise UsageError(f"{spec}: nothing after the ':'; give a segment label or number, or leave the ':' out")
     return Path(folder), seg
 
 

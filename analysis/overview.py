@@ -15,7 +15,9 @@ milliseconds, not the seconds a re-analysis of its samples would:
 The **status** of a session: ``complete`` (closed cleanly: ``ended_at`` in ``session.json``),
 ``recording`` (not closed, and ``samples.csv`` written in the last ``RECORDING_S``: the logger is
 at it now), ``unfinished`` (not closed and no longer written: a power cut or a kill; still
-readable up to its last saved frame), ``damaged`` (``session.json`` unreadable or not a session's).
+readable up to its last saved frame), ``damaged`` (``session.json`` unreadable or not a session's,
+its ``sensors`` missing or bad, ``samples.csv`` missing, empty, with a header unlike the sensors
+or no frame, or a line of ``landings.csv`` that is not a row), with the reason in ``note``.
 """
 
 from __future__ import annotations
@@ -26,13 +28,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import SessionError
-from .session import FORMAT, _complete_lines, check_meta_numbers, read_rows
+from .errors import ConfigError, SessionError
+from .layout import Layout
+from .session import FORMAT, _complete_lines, check_meta_numbers, iter_lines, iter_rows, recording
 from .summary import forefoot_pct
 
-#: a session not closed whose samples.csv changed this recently (s) is being recorded; the
-#: writer flushes every 0.5 s (analysis/session.py), so a live session is never older than that
-RECORDING_S = 5.0
 TAIL_BYTES = 64 * 1024        # the end of samples.csv read for its last frame (rows are < 200 B)
 
 
@@ -67,27 +67,24 @@ def overview(folder: str | os.PathLike, now: float | None = None) -> Overview:
         why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         return Overview(str(folder), None, None, None, None, size, "damaged",
                         f"session.json unreadable: {why}")
+    samples = folder / "samples.csv"
     try:
         check_meta_numbers(meta, "session.json")
-    except SessionError as e:
-        return Overview(str(folder), None, None, None, None, size, "damaged", str(e))
+        layout = Layout.from_json(meta.get("sensors"), where="session.json: sensors")
+        _check_samples(samples, layout, recording(meta, samples, now))
+        strikes = _strikes(folder / "landings.csv")
+    except (SessionError, ConfigError) as e:
+        started = meta.get("started_at")
+        return Overview(str(folder), started if isinstance(started, str) else None, None, None, None, size,
+                        "damaged", str(e))
     notes = []
-    samples = folder / "samples.csv"
     duration = meta.get("duration_s")
     closed = "ended_at" in meta
     if not _is_number(duration):
         duration, torn = _last_t_s(samples)
         if torn:
             notes.append("torn last line")
-    if closed:
-        status = "complete"
-    else:
-        try:
-            fresh = now - samples.stat().st_mtime < RECORDING_S
-        except OSError:
-            fresh = False
-        status = "recording" if fresh else "unfinished"
-    strikes = _strikes(folder / "landings.csv")
+    status = "complete" if closed else "recording" if recording(meta, samples, now) else "unfinished"
     if strikes is None:
         notes.append("no landings.csv (imported?)")
     started = meta.get("started_at")
@@ -147,14 +144,39 @@ def _last_t_s(samples: Path) -> tuple[float | None, bool]:
         return None, bool(torn)
 
 
+def _check_samples(samples: Path, layout: Layout, live: bool) -> None:
+    """Raise SessionError when samples.csv is missing, empty, has a header unlike the sensors of
+    session.json, or (not being recorded) holds no frame; reads only its first lines."""
+    try:
+        with open(samples, "rb") as fh:
+            first = next(iter_lines(fh), None)
+            more = fh.read(1) != b""         # not the next line: it may be gigabytes of damage
+    except FileNotFoundError:
+        raise SessionError("no samples.csv") from None
+    except OSError as e:
+        raise SessionError(f"samples.csv unreadable: {e.strerror}") from None
+    if first is None or first[1] is None or not first[1].strip():
+        raise SessionError("samples.csv is empty")
+    if first[1].decode("utf-8", "replace").strip().split(",") != ["t_s", *layout.names]:
+        raise SessionError("samples.csv: its header does not match the sensors of session.json")
+    if not more and not live:
+        raise SessionError("samples.csv holds no frames")
+
+
 def _strikes(landings: Path) -> list[str] | None:
-    """The ``strike`` of each complete row of landings.csv; None when there is no such file."""
+    """The ``strike`` of each row of landings.csv, read a line at a time; None when there is no
+    such file. Raises SessionError naming the first line that is not a row."""
     if not landings.exists():
         return None
+    bad: list[int] = []
     try:
-        return [str(r.get("strike")) for r in read_rows(landings)]
-    except OSError:
-        return None
+        strikes = [str(r.get("strike")) for r in iter_rows(landings, bad)]
+    except OSError as e:
+        raise SessionError(f"landings.csv unreadable: {getattr(e, 'strerror', None) or e}") from None
+    if bad:
+        raise SessionError(f"landings.csv: line {bad[0]} is not a row"
+                           + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+    return strikes
 
 
 def _size_bytes(folder: Path) -> int:

@@ -23,7 +23,7 @@ from .summary import STRIKES
 STRIKE_COLOUR = {"forefoot": "#0072B2", "midfoot": "#E69F00", "rearfoot": "#D55E00"}
 STRIKE_LINE = {"forefoot": "-", "midfoot": "--", "rearfoot": ":"}
 STRIKE_MARKER = {"forefoot": "o", "midfoot": "s", "rearfoot": "^"}
-STRIKE_LABEL = {"forefoot": "forefoot", "midfoot": "midfoot", "rearfoot": "heel (rearfoot)"}
+STRIKE_LABEL = {"forefoot": "forefoot", "midfoot": "midfoot", "rearfoot": "heel"}   # the word for people; `rearfoot` in files
 FOOT_MARKER = {"left": "<", "right": ">"}
 FOOT_COLOUR = {"left": "#009E73", "right": "#CC79A7"}
 FOOT_LINE = {"left": "-", "right": "--"}
@@ -171,9 +171,16 @@ def arrow(ax, x, y, colour) -> None:
                 arrowprops=dict(arrowstyle="-|>", color=colour, lw=2, mutation_scale=16))
 
 
+def cop_direction(path: np.ndarray) -> str:
+    """``forward`` when a contact's COP moves toward the toes (heel → toe, as running forward
+    makes it), else ``backward`` (toe → heel, as backward running makes it)."""
+    return "backward" if len(path) >= 2 and path[-1, 1] < path[0, 1] else "forward"
+
+
 def fig_cop_paths(s):
     """Per foot: every landing's COP path (thin, up to MAX_PATHS per class) and the mean path of
-    each class (thick), coloured and styled by class; ✚ the mean initial contact."""
+    each class and running direction (thick), coloured and styled by class; ✚ the mean initial
+    contact."""
     plt = pyplot()
     from matplotlib.collections import LineCollection
 
@@ -194,20 +201,28 @@ def fig_cop_paths(s):
             alpha = max(0.04, min(0.35, 8.0 / len(show)))
             ax.add_collection(LineCollection(segs, colors=STRIKE_COLOUR[strike], linewidths=0.6,
                                              alpha=alpha, linestyles=STRIKE_LINE[strike], zorder=2))
-            with quiet_nan():
-                mean = np.nanmean(paths, axis=0)
-            mx, my = to_drawing(mean[:, 0], mean[:, 1], foot)
-            ax.plot(mx, my, STRIKE_LINE[strike], color="black", linewidth=4.2, zorder=3)
-            ax.plot(mx, my, STRIKE_LINE[strike], marker=STRIKE_MARKER[strike], markevery=[0], ms=9,
-                    mfc=STRIKE_COLOUR[strike], mec="black", color=STRIKE_COLOUR[strike], linewidth=2.6, zorder=4,
-                    label=f"{STRIKE_LABEL[strike]} (n={len(mine)})")
-            arrow(ax, mx, my, STRIKE_COLOUR[strike])
+            # one mean per running direction: a forward and a backward path of one class averaged
+            # together would be a path no landing took
+            ways = np.array([cop_direction(l.cop_path) for l in mine])
+            both = len(set(ways)) > 1
+            for way in ("forward", "backward"):
+                group = paths[ways == way]
+                if not len(group):
+                    continue
+                with quiet_nan():
+                    mean = np.nanmean(group, axis=0)
+                mx, my = to_drawing(mean[:, 0], mean[:, 1], foot)
+                ax.plot(mx, my, STRIKE_LINE[strike], color="black", linewidth=4.2, zorder=3)
+                ax.plot(mx, my, STRIKE_LINE[strike], marker=STRIKE_MARKER[strike], markevery=[0], ms=9,
+                        mfc=STRIKE_COLOUR[strike], mec="black", color=STRIKE_COLOUR[strike], linewidth=2.6, zorder=4,
+                        label=f"{STRIKE_LABEL[strike]}{', ' + way if both else ''} (n={len(group)})")
+                arrow(ax, mx, my, STRIKE_COLOUR[strike])
         n = sum(counts)
         ax.set_title(f"{foot} foot: {n} landing{'s' if n != 1 else ''}", fontsize=10, fontweight="bold")
         if n:
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=7.5, frameon=False)
     axes[0][0].set_ylabel("% of foot length from the heel", fontsize=8)
-    fig.suptitle("Centre-of-pressure paths over the insole, seen from above\n(thick: mean per class; "
+    fig.suptitle("Centre-of-pressure paths over the insole, seen from above\n(thick: mean per class and direction; "
                  "symbol: initial contact; arrow: direction)", fontsize=9.5)
     fig.tight_layout()
     return fig
@@ -494,7 +509,7 @@ def fig_timing(s):
     ax.set_xlabel("interval between consecutive frames (ms)")
     ax.set_ylabel("frames (log)")
     _style(ax)
-    fig.suptitle("Timing health", x=0.01, ha="left", fontsize=10, fontweight="bold")
+    fig.suptitle("Frame intervals", x=0.01, ha="left", fontsize=10, fontweight="bold")   # the section is "Timing health"
     fig.tight_layout()
     return fig
 

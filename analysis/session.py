@@ -16,8 +16,7 @@ folder the reader accepts: it drops a torn last line of any CSV.
 
 from __future__ import annotations
 
-import csv
-import io
+import errno
 import json
 import math
 import os
@@ -30,6 +29,7 @@ import numpy as np
 
 from .errors import ConfigError, SessionError
 from .layout import Layout
+from .samples_csv import read_samples
 
 FORMAT = "insole-session/1"
 #: A session is personal health data: its folder is its owner's alone (files 0600, the folder
@@ -149,12 +149,34 @@ class SessionWriter:
                  flush_s: float = 0.5, fsync_s: float = 2.0, with_truth: bool = False,
                  with_landings: bool = True):
         self.folder = Path(folder)
+        made = not self.folder.exists()
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=session_modes()[0])
         except OSError as e:
             raise SessionError(f"cannot create the session folder {self.folder}: {e.strerror}") from e
         if (self.folder / "session.json").exists():
             raise SessionError(f"{self.folder} already holds a session; choose another --out")
+        try:
+            self._begin(meta, layout, integer_values, flush_s, fsync_s, with_truth, with_landings)
+        except OSError as e:
+            # a full disk (or a read-only one) before the first frame: no empty session is left
+            for f in (getattr(self, a, None) for a in ("samples", "landings", "truth")):
+                if f is not None:
+                    try:
+                        f.fh.close()
+                    except OSError:
+                        pass
+            for name in ("samples.csv", "landings.csv", "truth.csv", "session.json", "session.json.tmp"):
+                (self.folder / name).unlink(missing_ok=True)
+            if made:
+                try:
+                    self.folder.rmdir()
+                except OSError:
+                    pass
+            raise SessionError(f"cannot start a session in {self.folder}: "
+                               f"{e.strerror or e}{' (is the disk full?)' if e.errno in (errno.ENOSPC, errno.EFBIG) else ''}") from e
+
+    def _begin(self, meta, layout, integer_values, flush_s, fsync_s, with_truth, with_landings) -> None:
         self.meta = dict(meta)
         self.meta.setdefault("format", FORMAT)
         self.meta.setdefault("markers", [])
@@ -173,18 +195,29 @@ class SessionWriter:
         self._files = [f for f in (self.samples, self.landings, self.truth) if f]
         now = time.monotonic()
         self._last_flush = self._last_sync = now
-        self.frames_written = 0
+        self.frames_written = 0          # handed to the file
+        self.frames_saved = 0            # of those, written out to the system (flushed) without an error
 
     def write_frames(self, t_s: np.ndarray, values: np.ndarray) -> None:
-        """Append frames: ``t_s`` (n,) s, ``values`` (n, n_sensors) stored values."""
+        """Append frames: ``t_s`` (n,) s, ``values`` (n, n_sensors) stored values, NaN where a
+        sensor was not sampled (written as an empty cell)."""
         if len(t_s) == 0:
             return
         vals = np.asarray(values)
-        vals = np.rint(vals).astype(np.int64) if self.integer_values else vals.astype(float)
-        fmt = self._row_fmt
-        text = "".join(fmt % (t, *v) for t, v in zip(np.asarray(t_s, dtype=float).tolist(), vals.tolist()))
+        times = np.asarray(t_s, dtype=float).tolist()
+        if vals.dtype.kind == "f" and np.isnan(vals).any():
+            # a sensor not sampled (its chip did not answer) is an empty cell (contract 2)
+            text = "".join(f"{t:.6f}," + ",".join("" if v != v else self._cell(v) for v in row) + "\n"
+                           for t, row in zip(times, vals.tolist()))
+        else:
+            vals = np.rint(vals).astype(np.int64) if self.integer_values else vals.astype(float)
+            fmt = self._row_fmt
+            text = "".join(fmt % (t, *v) for t, v in zip(times, vals.tolist()))
         self.samples.write_text(text)
         self.frames_written += len(t_s)
+
+    def _cell(self, v: float) -> str:
+        return "%d" % round(v) if self.integer_values else "%.6g" % v
 
     def write_landing(self, row: dict) -> None:
         if self.landings is None:
@@ -210,8 +243,11 @@ class SessionWriter:
         now = time.monotonic() if now is None else now
         if now - self._last_flush >= self.flush_s:
             sync = now - self._last_sync >= self.fsync_s
+            written = self.frames_written
             for f in self._files:
                 f.flush(sync)
+                if f is self.samples:
+                    self.frames_saved = written
             self._last_flush = now
             if sync:
                 self._last_sync = now
@@ -226,7 +262,10 @@ class SessionWriter:
         first: BaseException | None = None
         for f in self._files:
             try:
+                written = self.frames_written
                 f.close()
+                if f is self.samples:
+                    self.frames_saved = written
             except OSError as e:
                 first = first or e
         self.meta.update(final_meta)
@@ -255,8 +294,12 @@ class Session:
     landings: list[dict] | None = None
     truth: list[dict] | None = None
     torn_lines: int = 0
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # problems found in the data, one line each
     tables_read: bool = True             # False: landings/truth were not read (read_session(tables=False))
+    #: indices of frames that follow skipped lines or rows of samples.csv (nothing is measured
+    #: across them); NaN in ``values`` is a sensor not sampled in that frame
+    breaks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    bad_cell: tuple[int, str, str] | None = None     # the first unreadable cell: (line, column, text)
 
     @property
     def rate_hz(self) -> float:
@@ -282,15 +325,6 @@ def _complete_lines(data: bytes) -> tuple[bytes, int]:
     return (data[: cut + 1] if cut >= 0 else b""), 1
 
 
-def _read_table(path: Path) -> tuple[list[str], list[list[str]], int]:
-    data, torn = _complete_lines(path.read_bytes())
-    text = data.decode("utf-8", errors="replace")
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        return [], [], torn
-    return rows[0], [r for r in rows[1:] if r], torn
-
-
 def _num(s: str):
     if s == "":
         return None
@@ -301,10 +335,61 @@ def _num(s: str):
     return v
 
 
-def read_rows(path: Path) -> list[dict]:
-    """A landings/truth CSV as dicts; numbers parsed, empty cells None, torn last line dropped."""
-    header, rows, _ = _read_table(path)
-    return [{h: _num(v) for h, v in zip(header, r)} for r in rows if len(r) == len(header)]
+MAX_LINE_BYTES = 64 << 10      # a row of a landings/truth table is < 300 B: a longer line is damage
+
+
+def iter_lines(fh, max_bytes: int = MAX_LINE_BYTES):
+    """(line number from 1, the line without its end, or None when it is longer than
+    ``max_bytes``) of a file opened in binary mode, without ever holding more than ``max_bytes``
+    of it; a torn last line (no line end) is left out."""
+    no = 0
+    while True:
+        line = fh.readline(max_bytes)
+        if not line:
+            return
+        no += 1
+        if line.endswith(b"\n"):
+            yield no, line[:-1]
+            continue
+        if len(line) < max_bytes:       # the end of the file without a line end: torn
+            return
+        while line and not line.endswith(b"\n"):     # over-long: skip to its end unread
+            line = fh.readline(max_bytes)
+        yield no, None                  # damage, even at the end of the file (not a torn row)
+        if not line:
+            return
+
+
+def iter_rows(path: Path, bad: list[int] | None = None):
+    """The rows of a landings/truth CSV as dicts (numbers parsed, empty cells None), read a line
+    at a time; a line that is not a row (a cell count unlike the header's, a carriage return,
+    quote or NUL inside, an over-long line) is skipped and its number appended to ``bad``."""
+    with open(path, "rb") as fh:
+        header = None
+        for no, line in iter_lines(fh):
+            if line is not None:
+                line = line[:-1] if line.endswith(b"\r") else line
+                if not line:
+                    continue
+            if line is None or any(c in line for c in (b"\r", b'"', b"\x00")):
+                cells = None
+            else:
+                cells = line.decode("utf-8", errors="replace").split(",")
+            if header is None:
+                if cells is None:
+                    raise SessionError(f"{path}: line {no}: not a header line")
+                header = cells
+                continue
+            if cells is None or len(cells) != len(header):
+                if bad is not None:
+                    bad.append(no)
+                continue
+            yield {h: _num(v) for h, v in zip(header, cells)}
+
+
+def read_rows(path: Path, bad: list[int] | None = None) -> list[dict]:
+    """A landings/truth CSV as a list of dicts (see :func:`iter_rows`)."""
+    return list(iter_rows(path, bad))
 
 
 def markers_of(meta: dict) -> list[tuple[float, str]]:
@@ -392,63 +477,57 @@ def read_session(path: str | os.PathLike, tables: bool = True) -> Session:
         raise SessionError(f"{meta_path}: gaps must be a list of objects (t_s, duration_s, reason), got {gaps!r}")
     check_meta_numbers(meta, meta_path)
     try:
-        layout = Layout.from_json(meta.get("sensors"), where=f"{meta_path.name}: sensors")
+        layout = Layout.from_json(meta.get("sensors"), where=f"{meta_path}: sensors")
         from .calibration import validate
         for i, s in enumerate(layout):
-            validate(s.calibration, f"{meta_path.name}: sensors[{i}].calibration")
+            validate(s.calibration, f"{meta_path}: sensors[{i}].calibration")
     except ConfigError as e:
         raise SessionError(str(e)) from e
-    t_s, values, torn = _read_samples(folder / "samples.csv", layout)
+    samples = read_samples(folder / "samples.csv", list(layout.names))
     landings = read_rows(folder / "landings.csv") if tables and (folder / "landings.csv").exists() else None
     truth = read_rows(folder / "truth.csv") if tables and (folder / "truth.csv").exists() else None
-    return Session(folder, meta, layout, t_s, values, landings, truth, torn, tables_read=tables)
+    return Session(folder, meta, layout, samples.t_s, samples.values, landings, truth, samples.torn,
+                   notes=samples.notes() + health_notes(meta, samples.frames, folder / "samples.csv"), tables_read=tables,
+                   breaks=samples.breaks, bad_cell=samples.first_bad_cell)
 
 
-def _read_samples(path: Path, layout: Layout) -> tuple[np.ndarray, np.ndarray, int]:
-    if not path.exists():
-        raise SessionError(f"{path.parent} has no samples.csv")
-    data, torn = _complete_lines(path.read_bytes())
-    nl = data.find(b"\n")
-    if nl < 0:
-        raise SessionError(f"{path}: empty (no header line)")
-    header = data[:nl].decode("utf-8", errors="replace").strip().split(",")
-    expected = ["t_s", *layout.names]
-    if header != expected:
-        raise SessionError(f"{path}: header should be {','.join(expected)!r} (from session.json), got {','.join(header)!r}")
-    body = data[nl + 1:]
-    ncol = len(expected)
-    if not body.strip():
-        return np.zeros(0), np.zeros((0, ncol - 1)), torn
-    # no torn line: pandas parses the file itself (faster than from a copy in memory), only the
-    # rows already read whole (a file still being written may have grown since)
-    arr = _parse_fast(path if not torn else body, ncol, header=not torn, rows=body.count(b"\n"))
-    if arr is not None:
-        return arr[:, 0].copy(), arr[:, 1:], torn
-    try:                                   # the careful parser: says what is wrong, and where
-        arr = np.loadtxt(io.BytesIO(body), delimiter=",", ndmin=2, dtype=float)
-    except ValueError as e:
-        reason = str(e).split(";")[0]            # numpy's advice after the ';' is not ours
-        raise SessionError(f"{path}: malformed data: {reason}") from e
-    if arr.shape[1] != ncol:
-        raise SessionError(f"{path}: expected {ncol} columns, got {arr.shape[1]}")
-    return arr[:, 0].copy(), arr[:, 1:].copy(), torn
+#: a session not closed whose samples.csv changed this recently (s) is being recorded; the
+#: writer flushes every 0.5 s, so a live session is never older than that
+RECORDING_S = 5.0
 
 
-def _parse_fast(source, ncol: int, header: bool = False, rows: int | None = None) -> np.ndarray | None:
-    """Parse the CSV (a path, or the body as bytes) with pandas' C reader (~5× numpy.loadtxt on a
-    long session), or None when it is not a clean table of ``ncol`` numeric columns; the caller
-    then parses it with numpy, whose errors name the line at fault. ``header``: the source's
-    first line is the header (already checked by the caller) and is skipped."""
+def recording(meta: dict, samples: Path, now: float | None = None) -> bool:
+    """Whether the session is being recorded now: not closed, and samples.csv written lately."""
+    if "ended_at" in meta:
+        return False
     try:
-        import pandas as pd
-    except ImportError:                    # a minimal install still reads sessions, more slowly
-        return None
-    try:
-        frame = pd.read_csv(io.BytesIO(source) if isinstance(source, bytes) else source,
-                            header=0 if header else None, dtype=np.float64, engine="c", nrows=rows)
-    except Exception:                      # noqa: BLE001 - any failure: let numpy explain it
-        return None
-    arr = frame.to_numpy(dtype=np.float64)
-    if arr.ndim != 2 or arr.shape[1] != ncol or np.isnan(arr).any():
-        return None                        # empty cells, short rows: numpy gives the message
-    return arr
+        return (time.time() if now is None else now) - samples.stat().st_mtime < RECORDING_S
+    except OSError:
+        return False
+
+
+def health_notes(meta: dict, frames_read: int, samples: Path) -> list[str]:
+    """Notes on the rows read against what the logger counted (``health.frames``) and on how
+    the session ended."""
+    out = []
+    kind = (meta.get("source") or {}).get("kind")
+    closed = "ended_at" in meta or kind == "import"
+    counted = (meta.get("health") or {}).get("frames")
+    if isinstance(counted, (int, float)) and not isinstance(counted, bool):
+        counted = int(counted)
+        if frames_read < counted:
+            out.append(f"samples.csv holds {frames_read} frames, {counted - frames_read} fewer than the "
+                       f"{counted} the logger counted (session.json): the file was cut or damaged")
+        elif frames_read > counted and not closed:      # health is saved every 2 s while logging
+            out.append(f"session.json's health was last saved before the end: it counts {counted} frames, "
+                       f"samples.csv holds {frames_read}; its figures leave out the last "
+                       f"{frames_read - counted} frames")
+        elif frames_read > counted:
+            out.append(f"samples.csv holds {frames_read} frames, {frames_read - counted} more than the "
+                       f"{counted} session.json counts")
+    if recording(meta, samples):
+        out.append("this session is still being recorded; it is analysed up to its last saved frame")
+    elif not closed:
+        out.append("this session did not end cleanly (power cut or killed); "
+                   "it is analysed up to its last saved frame")
+    return out

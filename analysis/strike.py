@@ -45,17 +45,18 @@ class StrikeParams:
     rear_level_frac: float = 0.25
 
 
-def crossing_time(t: np.ndarray, v: np.ndarray, level: float) -> float | None:
+def crossing_time(t: np.ndarray, v: np.ndarray, level: float, at_first: float | None = None) -> float | None:
     """First time ``v`` reaches ``level`` (linear interpolation between frames), or None.
 
-    ``t`` in seconds; if the first sample already reaches the level, its own time is returned.
+    ``t`` in seconds; if the first sample already reaches the level, ``at_first`` is returned
+    (its own time when None): the crossing was at or before it.
     """
     idx = np.flatnonzero(v >= level)
     if idx.size == 0:
         return None
     i = int(idx[0])
     if i == 0:
-        return float(t[0])
+        return float(t[0]) if at_first is None else at_first
     v0, v1 = float(v[i - 1]), float(v[i])
     frac = (level - v0) / (v1 - v0) if v1 != v0 else 1.0
     return float(t[i - 1] + frac * (t[i] - t[i - 1]))
@@ -113,8 +114,10 @@ def initial_contact(t_s: np.ndarray, force_n: np.ndarray, x: np.ndarray, y: np.n
     if rear.any():
         t_window_end = t_on_s + params.flat_window_ms / 1000.0
         in_window = t_s <= t_window_end + 1e-9
+        # the rearfoot already at its level in the first frame took load at or before contact
+        # (lag 0), not one frame after it: the interpolated contact time lies before that frame
         t_rear = crossing_time(t_s[in_window], f[in_window][:, rear].sum(axis=1),
-                               on_n * params.rear_level_frac)
+                               on_n * params.rear_level_frac, at_first=-np.inf)
         if t_rear is not None:
             rear_lag_ms = max(0.0, (t_rear - t_on_s) * 1000.0)
     first_region = region_of(float(y[int(np.argmax(f[0]))])) if f.shape[0] else None

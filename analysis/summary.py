@@ -8,7 +8,8 @@ Conventions:
   a missed landing on one foot cannot halve it.
 * ``flight_ms`` of a landing is the aerial time before it: from the other foot's last toe-off to
   this initial contact (0 when the other foot was still on the ground, as in walking). With one
-  foot instrumented it is half the stride less the previous contact time.
+  foot instrumented it is half the stride less the previous contact time. Where most steps
+  have none (walking), ``flight_ms_median`` is None: not applicable, rather than 0 ms.
 * A key whose value cannot be computed is None (null in JSON). ``feet`` always holds both feet;
   a foot without sensors has 0 landings and null figures.
 """
@@ -33,6 +34,24 @@ def _get(l, key):
 def _median(values) -> float | None:
     v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
     return round(float(np.median(v)), 1) if v else None
+
+
+def _maybe(l, key):
+    return l.get(key) if isinstance(l, dict) else getattr(l, key, None)
+
+
+def _finite(values) -> list[float]:
+    return [float(x) for x in values if isinstance(x, (int, float)) and math.isfinite(float(x))]
+
+
+def _median2(values) -> float | None:
+    v = _finite(values)
+    return round(float(np.median(v)), 2) if v else None
+
+
+def _mean(values) -> float | None:
+    v = _finite(values)
+    return round(float(np.mean(v)), 1) if v else None
 
 
 def _spans_break(t0, t1, breaks) -> np.ndarray:
@@ -108,6 +127,17 @@ def flight_times_ms(landings: list, feet: Iterable[str], breaks=()) -> dict[str,
     return out
 
 
+#: flight times of 0 (the other foot still down) in this share of steps or more: the gait has no
+#: flight (walking), and a median flight time of 0 ms would say nothing; it is null instead
+NO_FLIGHT_SHARE = 0.5
+
+
+def no_flight(flights) -> bool:
+    """Whether flight time does not apply to these steps' flight times (ms): most are 0."""
+    f = [x for x in flights if x is not None]
+    return bool(f) and sum(1 for x in f if x <= 0.0) >= NO_FLIGHT_SHARE * len(f)
+
+
 def forefoot_pct(strikes: Iterable[str]) -> float | None:
     """Share of forefoot landings among ``strikes`` (strike classes), % to 0.1; None if none."""
     strikes = list(strikes)
@@ -124,7 +154,11 @@ def _block(landings: list, flights: list[float], cadence: float | None) -> dict[
         "strike_index_median": _median(_get(l, "strike_index") for l in landings),
         "cadence_spm": cadence,
         "contact_ms_median": _median(_get(l, "contact_ms") for l in landings),
-        "flight_ms_median": _median(flights),
+        "flight_ms_median": None if no_flight(flights) else _median(flights),
+        # force figures (None where unknown: no body mass, or not in the rows given)
+        "peak_force_n_median": _median(_maybe(l, "peak_force_n") for l in landings),
+        "peak_force_bw_median": _median2(_maybe(l, "peak_force_bw") for l in landings),
+        "loading_rate_bw_s_mean": _mean(_maybe(l, "loading_rate_bw_s") for l in landings),
     }
 
 

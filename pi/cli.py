@@ -176,14 +176,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+SIM_DEFAULTS = {"pattern": "mixed", "direction": "forward", "cadence": 170.0, "feet": "both", "seed": 0}
+
+
+def strike_word(text: str) -> str:
+    """A strike pattern as typed: ``heel`` (the word people use) is ``rearfoot`` (the contract's)."""
+    return "rearfoot" if text.lower() == "heel" else text.lower()
+
+
 def _sim_options(p, out_required: bool) -> None:
-    g = p.add_argument_group("simulated runner")
-    g.add_argument("--pattern", choices=PATTERNS, default="mixed", help="strike pattern (default mixed)")
-    g.add_argument("--direction", choices=DIRECTIONS, default="forward", help="running direction (default forward)")
-    g.add_argument("--cadence", metavar="SPM", type=_number(float, 60, 260), default=170.0,
+    # in `run` the defaults are None, so that a simulated-runner option given to a source it
+    # does not shape (replay, the chips) is an error rather than ignored; SIM_DEFAULTS fill in
+    d = SIM_DEFAULTS if out_required else dict.fromkeys(SIM_DEFAULTS)
+    g = p.add_argument_group("simulated runner (--source sim or emulated)")
+    g.add_argument("--pattern", choices=PATTERNS, type=strike_word, default=d["pattern"],
+                   help="strike pattern; heel is rearfoot (default mixed)")
+    g.add_argument("--direction", choices=DIRECTIONS, default=d["direction"], help="running direction (default forward)")
+    g.add_argument("--cadence", metavar="SPM", type=_number(float, 60, 260), default=d["cadence"],
                    help="steps per minute, both feet counted (default 170)")
-    g.add_argument("--feet", choices=FEET, default="both", help="instrumented feet (default both)")
-    g.add_argument("--seed", metavar="N", type=_number(int, 0), default=0, help="random seed (default 0)")
+    g.add_argument("--feet", choices=FEET, default=d["feet"], help="instrumented feet (default both)")
+    g.add_argument("--seed", metavar="N", type=_number(int, 0), default=d["seed"], help="random seed (default 0)")
 
 
 def main(argv: list[str] | None = None) -> int:

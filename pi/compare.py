@@ -8,7 +8,7 @@ also writes the page of :mod:`analysis.compare_report`.
 
 from __future__ import annotations
 
-from analysis.compare import compare, signed
+from analysis.compare import compare, signed, warnings
 from analysis.load import load_part, parse_settings
 
 
@@ -39,6 +39,8 @@ def compare_main(args) -> int:
                   "–" if r.lo is None else f"{signed(r.lo, d)} to {signed(r.hi, d)}",
                   "" if r.differs is None else ("[bold]differs[/bold]" if r.differs else "[dim]no clear difference[/dim]"))
     console.print(t)
+    for w in warnings(a, b):
+        console.print(f"[yellow]note:[/yellow] {w}", highlight=False)
     console.print(f"[dim]means or medians over landings, as named (strides for cadence); intervals: {args.resamples} moving-block bootstrap resamples of each side; "
                   "'differs': the interval excludes zero[/dim]")
     if args.out:

@@ -441,16 +441,17 @@ def _summary_columns(snap: Snapshot | None, figures: Mapping) -> dict[str, dict]
     return cols
 
 
-def summary_renderable(snapshot: Snapshot | None, figures: Mapping | None = None) -> Table:
+def summary_renderable(snapshot: Snapshot | None, figures: Mapping | None = None, saved: int | None = None) -> Table:
     """The table printed after Ctrl-C.
 
     ``figures`` is the contract-3 summary dict (e.g. ``Pipeline.summary()``); with it the table
     shows every strike count and the median strike index; without it, the snapshot's figures
-    only (midfoot/heel counts and the median strike index then show as "—").
+    only (midfoot/heel counts and the median strike index then show as "—"). ``saved``: the
+    frames written to the session's file, shown beside those sampled when fewer.
     """
     title = "insole session summary"
-    if snapshot is not None:
-        title += f"  {snapshot.session_dir}  ({mmss(snapshot.elapsed_s)})"
+    if snapshot is not None:          # the folder is named below the table: a title this short never wraps
+        title += f", {mmss(snapshot.elapsed_s)}"
     table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left", title_style="bold")
     cols = _summary_columns(snapshot, figures or {})
     table.add_column("")
@@ -480,7 +481,10 @@ def summary_renderable(snapshot: Snapshot | None, figures: Mapping | None = None
         table.add_section()
         table.add_row("frames/s (average)", *blank, Text(f"{_fmt(rate, '.1f')}/{_fmt(h.rate_hz_nominal, 'g')}"
                                                           + (" LOW" if low else ""), style="bold red" if low else ""))
-        table.add_row("frames", *blank, str(h.frames))
+        if saved is not None and saved < h.frames:
+            table.add_row("frames", *blank, Text(f"{h.frames}, {saved} saved", style="bold red"))
+        else:
+            table.add_row("frames", *blank, str(h.frames))
         table.add_row("late / skipped frames", *blank, f"{h.late_frames} / {h.skipped_frames}")
         table.add_row("bus errors", *blank, Text(str(h.bus_errors), style="bold red" if h.bus_errors else ""))
     return table

@@ -31,6 +31,17 @@ SWITCH_INTERVAL_S = 0.0005
 _local = threading.local()
 
 
+def ignore_stop_signals() -> None:
+    """In a helper process (the sampler, the settler, an emulated board): ignore Ctrl-C, SIGTERM
+    and SIGHUP. A terminal closed, ``timeout`` or ``kill -- -PGID`` signals the whole process
+    group; the logger stops its helpers in order so the last frames reach the session, and a
+    helper that died first would turn a clean stop into an error. A helper still ends when its
+    parent's pipe closes, and is killed (SIGKILL) if it does not."""
+    import signal
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, signal.SIG_IGN)
+
+
 def short_switch_interval() -> None:
     """Shorten the interpreter's switch interval to :data:`SWITCH_INTERVAL_S` (never lengthen
     it): set by ``insole run``, the sampler process, and a continuous-mode ads source, whose

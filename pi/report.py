@@ -49,6 +49,8 @@ def report_main(args) -> int:
     console.print(f"[bold]{s.path}{part}[/bold]  {s.meta.get('started_at', '')}  source {src}, "
                   f"{len(s.t_s)} frames, {dur:.1f} s at {s.rate_hz:g} frames/s"
 )
+    for n in s.notes:                    # what is wrong with the data comes before any figure
+        console.print(f"[yellow]note:[/yellow] {n}", highlight=False)
     cols = [("all", summary)] + [(f, summary["feet"][f]) for f in s.layout.feet]
     t = Table(title="Landings", title_justify="left")
     t.add_column("")
@@ -66,11 +68,6 @@ def report_main(args) -> int:
         for label, cells in summary_rows([(p.label, p.summary) for p in parts], [p.landings for p in parts]):
             pt.add_row(label, *cells)
         console.print(pt)
-    for n in s.notes:
-        console.print(f"[yellow]note:[/yellow] {n}")
-    if "ended_at" not in s.meta and source.get("kind") != "import":
-        console.print("[yellow]note:[/yellow] this session did not end cleanly (power cut or killed); "
-                      "it is analysed up to its last saved frame")
     h = summary.get("health") or {}
     if h:
         # null: not known (an imported file cannot tell late frames or bus errors)

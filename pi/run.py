@@ -87,12 +87,16 @@ def open_run_source(args, kit, fallback_to_sim: bool = True):
     if name == "sim":
         from pi.simulate import settings_from_args
         from pi.sources.sim import SimSource
-        src = SimSource(kit.layout, kit.rate_hz, settings_from_args(args, kit.body_mass_kg))
+        src = SimSource(kit.layout, kit.rate_hz, settings_from_args(args, kit.body_mass_kg), keep_truth=False)
     elif name in ("ads", "emulated") and getattr(args, "sampler", "process") == "process":
         from pi.sampler_process import RemoteSource
         from pi.sources import REGISTRY
         module, func = REGISTRY[name]
-        src = RemoteSource(f"{module}:{func}", {"kit": kit, "board": getattr(args, "board", None)})
+        options = {"kit": kit, "board": getattr(args, "board", None)}
+        if name == "emulated":           # the emulated chips' inputs come from the simulated runner
+            from pi.simulate import settings_from_args
+            options["sim_settings"] = settings_from_args(args, kit.body_mass_kg)
+        src = RemoteSource(f"{module}:{func}", options)
     else:
         src = open_source(name, kit=kit, session=args.session, speed=args.speed, board=getattr(args, "board", None))
     return src, notice
@@ -152,6 +156,13 @@ def run_main(args, source=None) -> int:
     kit = load_kit(args.config)
     if args.source != "replay" and args.session:
         raise UsageError("--session only goes with --source replay")
+    if args.source != "replay" and args.speed != 1.0:
+        raise UsageError("--speed only goes with --source replay (the other sources run at the kit's rate)")
+    from pi.cli import SIM_DEFAULTS
+    shaped = [f"--{k}" for k in SIM_DEFAULTS if getattr(args, k, None) is not None]
+    if shaped and args.source in ("replay", "ads"):
+        raise UsageError(f"{', '.join(shaped)} shape{'s' if len(shaped) == 1 else ''} the simulated runner; "
+                         f"--source {args.source} plays {'what was recorded' if args.source == 'replay' else 'the real insole'}")
     if getattr(args, "board", None) is not None and args.source != "emulated":
         raise UsageError("--board only goes with --source emulated (on a Pi the board is the one it runs on)")
     if getattr(args, "wait_for_button", False):
@@ -281,7 +292,7 @@ def log_session(args, kit, src, notice: str | None, stop: threading.Event, kit_i
         if source_now:                  # as measured over the session (edge latency, CPU, …)
             final["source"] = source_now
         writer.close(health=sampler.health(), gaps=list(sampler.gaps), ended_at=utc_now_iso(),
-                     duration_s=round(pipe.last_t_s, 6), **final)
+                     duration_s=round(pipe.last_t_s - pipe.first_t_s, 6), **final)
 
     for step in (sampler.stop,
                  lambda: sampler.join() if sampler.started else None,
@@ -297,7 +308,7 @@ def log_session(args, kit, src, notice: str | None, stop: threading.Event, kit_i
     h = sampler.health()
     errors += [e for e in (proc.error, sampler.error) if e is not None]
     try:
-        _final_summary(current["snap"], pipe.summary(h), folder)
+        _final_summary(current["snap"], pipe.summary(h), folder, writer.frames_saved if folder.is_dir() else 0)
     except BaseException as e:
         errors.append(e)
     if errors:
@@ -313,12 +324,23 @@ class _Cancelled(Exception):
     """Stopped before the session began."""
 
 
-def _final_summary(snap, figures: dict, folder: Path) -> None:
+def _final_summary(snap, figures: dict, folder: Path, saved: int) -> None:
+    """The end-of-run table, and where the session is; ``saved``: the frames written out to its
+    samples.csv (fewer than sampled after a full disk, 0 when the folder was deleted)."""
     from rich.console import Console
     from pi.display import summary_renderable
     console = Console()
-    console.print(summary_renderable(snap, figures))
+    console.print(summary_renderable(snap, figures, saved=saved))
+    if not folder.is_dir():
+        console.print(f"[bold red]the session folder {folder} is gone (removed while logging): "
+                      "nothing of this session is saved[/bold red]", soft_wrap=True)
+        return
     # the hint names the command as it was run, so it works without an activated venv too
     prog = sys.argv[0] if os.sep in sys.argv[0] else "insole"
-    console.print(f"session saved to [bold]{folder}[/bold]")
+    sampled = snap.health.frames if snap is not None else saved
+    if saved < sampled:
+        console.print(f"session saved to [bold]{folder}[/bold], [bold red]{saved} of its {sampled} frames "
+                      "(the rest could not be written)[/bold red]", soft_wrap=True)
+    else:
+        console.print(f"session saved to [bold]{folder}[/bold]", soft_wrap=True)
     console.print(f"analyse it: {prog} report {folder}", soft_wrap=True)

@@ -84,7 +84,7 @@ class RemoteSource:
                     pass
                 self._proc.join(5.0)
             if self._proc.is_alive():
-                self._proc.terminate()
+                self._proc.kill()            # it ignores SIGTERM (ignore_stop_signals)
                 self._proc.join(2.0)
         finally:
             self._conn.close()
@@ -180,9 +180,9 @@ def _error_tuple(e: BaseException):
 def _child_main(conn, module: str, func: str, options: dict) -> None:
     import queue
 
-    from pi.realtime import short_switch_interval
+    from pi.realtime import ignore_stop_signals, short_switch_interval
     from pi.sampler import Sampler
-    signal.signal(signal.SIGINT, signal.SIG_IGN)    # the parent decides when sampling ends
+    ignore_stop_signals()              # the parent decides when it ends (pi.realtime)
     short_switch_interval()
     try:
         src = getattr(importlib.import_module(module), func)(**options)

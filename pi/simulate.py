@@ -23,8 +23,10 @@ BLOCK = 4000   # frames per step: large enough to amortise Python overhead, smal
 
 
 def settings_from_args(args, body_mass_kg: float | None) -> SimSettings:
-    return SimSettings(pattern=args.pattern, direction=args.direction, cadence_spm=args.cadence,
-                       feet=args.feet, seed=args.seed, body_mass_kg=body_mass_kg or 70.0)
+    from pi.cli import SIM_DEFAULTS
+    v = {k: SIM_DEFAULTS[k] if getattr(args, k, None) is None else getattr(args, k) for k in SIM_DEFAULTS}
+    return SimSettings(pattern=v["pattern"], direction=v["direction"], cadence_spm=v["cadence"],
+                       feet=v["feet"], seed=v["seed"], body_mass_kg=body_mass_kg or 70.0)
 
 
 def parse_then(specs, settings: SimSettings) -> list[tuple[str, SimSettings, float]]:
@@ -114,6 +116,6 @@ def simulate_main(args) -> int:
                            progress=lambda d, n: prog.update(task, completed=d / n), then=then)
     took = time.perf_counter() - started
     parts = "".join(f", then {sec:g} s {label} (marked)" for label, _, sec in then)
-    print(f"wrote {args.out}: {args.duration:g} s simulated ({settings.pattern}, {settings.direction}, "
+    print(f"wrote {args.out}: {args.duration:g} s simulated ({'heel' if settings.pattern == 'rearfoot' else settings.pattern}, {settings.direction}, "
           f"{'both feet' if settings.feet == 'both' else settings.feet + ' foot'}){parts}, {summary['landings']} landings found live, in {took:.1f} s", file=sys.stderr)
     return 0

@@ -189,7 +189,12 @@ class SimulatedRunner:
     small dict per landing (~10,000 an hour); nothing else grows with the run's length.
     """
 
-    def __init__(self, layout: Layout, rate_hz: float, settings: SimSettings = SimSettings()):
+    #: with ``keep_truth`` False, the true landings are kept only this long after they end (s):
+    #: a live run reads none of them, and a list of every landing grew ~15 MB an hour
+    TRUTH_KEPT_S = 30.0
+
+    def __init__(self, layout: Layout, rate_hz: float, settings: SimSettings = SimSettings(),
+                 keep_truth: bool = True):
         if isinstance(rate_hz, bool) or not isinstance(rate_hz, numbers.Real) or not 1.0 <= rate_hz <= 1e5:
             raise ConfigError(f"rate_hz: expected a number from 1 to 100000, got {rate_hz!r}")
         self.layout, self.rate_hz, self.settings = layout, float(rate_hz), settings
@@ -238,6 +243,7 @@ class SimulatedRunner:
         self._pending: deque[_Step] = deque()
         self._truth: list[dict] = []
         self._t_on: list[float] = []          # t_on_s of each truth record, for bisecting
+        self._keep_truth = keep_truth
         self._longest_s = 0.0                 # longest contact so far: only that far back can one be unfinished
         self._k = 0                           # next frame index
         p = np.asarray(settings.mixed_proportions, dtype=float)
@@ -290,6 +296,9 @@ class SimulatedRunner:
         self._truth.append(self._truth_record(foot, pattern, t_on, contact_s, y0, x0, fine, force_n(fine)))
         self._t_on.append(t_on)
         self._longest_s = max(self._longest_s, contact_s)
+        if not self._keep_truth and len(self._t_on) > 256:       # the old ones, in a batch now and then
+            cut = bisect_left(self._t_on, t_on - self._longest_s - self.TRUTH_KEPT_S)
+            del self._truth[:cut], self._t_on[:cut]
         j0 = int(np.ceil(t_on * self.rate_hz - 1e-9))
         j1 = int(np.ceil((t_on + contact_s) * self.rate_hz - 1e-9))
         tau = np.arange(j0, j1) / self.rate_hz - t_on

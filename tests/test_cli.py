@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -64,6 +65,11 @@ def test_report_console_summary(session, capsys):
     (["run", "--source", "ads", "--headless"], 1, "no I2C bus here"),          # not a Pi
     (["run", "--config", "/no/kit.toml", "--headless"], 1, "/no/kit.toml"),
     (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
+    (["run", "--speed", "3", "--headless"], 2, "--speed only goes with --source replay"),
+    (["run", "--source", "replay", "--session", "X", "--pattern", "forefoot"], 2,
+     "--pattern shapes the simulated runner; --source replay plays what was recorded"),
+    (["run", "--source", "ads", "--cadence", "180", "--seed", "2"], 2, "--cadence, --seed shape the simulated runner"),
+    (["report", "X:"], 2, "nothing after the ':'"),
 ])
 def test_bad_input_gets_one_line_and_no_traceback(tmp_path, args, status, message):
     p = run(*args)
@@ -173,3 +179,67 @@ def test_replay_keeps_the_recordings_markers(tmp_path):
     markers = json.loads((folder / "session.json").read_text())["markers"]
     recorded = json.loads((drill / "session.json").read_text())["markers"]
     assert markers == recorded and [m["label"] for m in markers] == ["backward-forefoot"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_to_the_whole_process_group_ends_the_run_cleanly(tmp_path, sig):
+    # a terminal closed (SIGHUP), `timeout`, `kill -- -PGID`: the sampler, settler and board
+    # processes get the signal too; they must leave the stop to the logger
+    p = subprocess.Popen([INSOLE, "run", "--source", "emulated", "--board", "ideal", "--headless",
+                          "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(tmp_path.glob("*/landings.csv")):
+        time.sleep(0.1)
+    time.sleep(3.0)                    # sampling, the helpers all started
+    os.killpg(p.pid, sig)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, err
+    assert "session saved to" in out and "error" not in err
+    folder = next(tmp_path.iterdir())
+    meta = json.loads((folder / "session.json").read_text())
+    rows = (folder / "samples.csv").read_text().count("\n") - 1
+    assert "ended_at" in meta and meta["health"]["frames"] == rows > 300
+
+
+def _run_with_file_limit(limit_bytes, *args):
+    # a file-size limit stands in for a full disk: a write past it fails (EFBIG) as at ENOSPC
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+    return subprocess.run([INSOLE, *args], capture_output=True, text=True, preexec_fn=limit, timeout=90)
+
+
+def test_a_disk_full_while_logging_says_how_much_was_saved(tmp_path):
+    r = _run_with_file_limit(60_000, "run", "--source", "sim", "--headless", "--duration", "20", "--out", str(tmp_path))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    folder = next(tmp_path.iterdir())
+    assert str(folder) in r.stderr
+    said = re.search(r"session saved to \S+, (\d+) of its (\d+) frames \(the rest could not be written\)",
+                     " ".join(r.stdout.split()))
+    assert said, r.stdout
+    saved, sampled = int(said[1]), int(said[2])
+    rows = (folder / "samples.csv").read_bytes().count(b"\n") - 1
+    assert 0 < saved <= rows < sampled                    # never more claimed than is on disk
+
+
+def test_a_session_folder_deleted_while_logging_is_not_called_saved(tmp_path):
+    p = subprocess.Popen([INSOLE, "run", "--source", "sim", "--headless", "--duration", "8", "--out", str(tmp_path)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 20
+    while time.time() < deadline and not any(tmp_path.glob("*/samples.csv")):
+        time.sleep(0.05)
+    import shutil
+    shutil.rmtree(next(tmp_path.iterdir()))
+    out, err = p.communicate(timeout=30)
+    out = " ".join(out.split())
+    assert "session saved to" not in out and "is gone (removed while logging): nothing of this session is saved" in out
+
+
+def test_a_full_disk_before_the_start_leaves_no_empty_session(tmp_path):
+    r = _run_with_file_limit(1000, "run", "--source", "sim", "--headless", "--duration", "5", "--out", str(tmp_path / "s"))
+    assert r.returncode == 1
+    assert re.fullmatch(rf"insole: error: cannot start a session in {re.escape(str(tmp_path / 's'))}/\S+: "
+                        r"File too large \(is the disk full\?\)\n", r.stderr)
+    assert list((tmp_path / "s").iterdir()) == []

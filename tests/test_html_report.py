@@ -127,7 +127,9 @@ def test_empty_or_damaged_samples_are_said(tmp_path, capsys):
         lines[i] = ",".join(cells)
     (nan / "samples.csv").write_text("".join(lines))
     assert main(["report", str(nan)]) == 0
-    assert "note: 2 frames with a 'nan' value, read as no load on that sensor" in " ".join(capsys.readouterr().out.split())
+    out = " ".join(capsys.readouterr().out.split())
+    assert "note: the left foot was not sampled in 2 frames (about 10 ms, first at 0.49 s)" in out
+    assert out.index("note:") < out.index("Landings")        # the notes come before the figures
 
 
 def test_detection_can_be_changed_from_the_command_line(made, capsys):
@@ -173,3 +175,17 @@ def test_report_out_never_overwrites_a_users_files_nor_writes_through_a_link(mad
     empty.mkdir()
     assert main(["report", str(session), "--out", str(empty)]) == 0 and (empty / "report.html").exists()
     assert not [p for p in rep.iterdir() if p.name.endswith(".tmp")]          # no temporary left
+
+
+def test_the_mean_cop_path_of_a_class_is_drawn_per_running_direction(made):
+    # the drill's forefoot landings run forward (heel → toe) and backward (toe → heel): one mean
+    # of both would be a path no landing took
+    from analysis.plots import fig_cop_paths
+    session, _ = made
+    fig = fig_cop_paths(load_session(session))
+    means = {line.get_label(): line.get_ydata() for line in fig.axes[0].get_lines()
+             if line.get_label().startswith("forefoot")}
+    forward = next(y for k, y in means.items() if k.startswith("forefoot, forward"))
+    backward = next(y for k, y in means.items() if k.startswith("forefoot, backward"))
+    assert forward[-1] - forward[0] > 0.02 and backward[-1] - backward[0] < -0.2     # fractions of the drawing
+    assert not any(k.startswith("midfoot, backward") for k in means)

@@ -50,7 +50,8 @@ def test_torn_last_line_is_dropped(tmp_path):
     (lambda d: os.remove(d / "session.json"), "no session.json"),
     (lambda d: (d / "session.json").write_text("{nope"), "not valid JSON"),
     (lambda d: (d / "samples.csv").write_text("t_s,a,b\n0,1,2\n"), "header should be"),
-    (lambda d: (d / "samples.csv").write_text("t_s,L_heel,L_mid,L_fore\n0,1,x,3\n"), "malformed data"),
+    (lambda d: (d / "samples.csv").write_text("t_s,L_heel,L_mid,L_fore\n" + "".join(
+        f"{t / 100},1,2,3\n" for t in (5, 3, 4, 1, 2, 0, 9, 7, 8, 6))), "out of time order.*first at line 3"),
 ])
 def test_damaged_folders_get_a_one_line_reason(tmp_path, damage, message):
     _write(tmp_path / "s")
@@ -99,3 +100,41 @@ def test_a_session_is_readable_by_its_owner_only_unless_asked(tmp_path, monkeypa
     monkeypatch.setenv("INSOLE_SESSION_MODE", "644")  # the owner must keep the folder
     assert main(["simulate", "--out", str(tmp_path / "bad"), "--duration", "2"]) == 1
     assert not (tmp_path / "bad").exists()
+
+
+def test_while_logging_every_file_is_fsynced_at_least_every_2_s(tmp_path, monkeypatch):
+    # kill -9 keeps the page cache, so only a power cut tests this promise; count the fsyncs
+    import analysis.session as session_mod
+
+    class Clock:
+        now = 1000.0
+
+        @staticmethod
+        def monotonic():
+            return Clock.now
+    monkeypatch.setattr(session_mod, "time", Clock)
+    synced: dict[str, list[float]] = {}
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+        synced.setdefault(name.removesuffix(".tmp"), []).append(Clock.now)
+        real_fsync(fd)
+    monkeypatch.setattr(session_mod.os, "fsync", fsync)
+    w = SessionWriter(tmp_path / "s", {"rate_hz": 100.0}, three_sensor_layout())
+    start = Clock.now
+    for i in range(400):                       # 20 s of logging, a batch every 50 ms…
+        Clock.now = start + 0.05 * (i + 1)
+        if not 100 <= i < 160:                 # …but none for 3 s (a chip gone): the clock still ticks
+            w.write_frames(np.array([Clock.now - start]), np.array([[i, i, i]]))
+            w.update_meta(health={"frames": i})
+        if i % 20 == 0:
+            w.write_landing({"foot": "left", "t_on_s": Clock.now - start, "strike": "forefoot"})
+        w.tick()
+    for name in ("samples.csv", "landings.csv"):
+        times = [start] + synced[name]
+        assert max(np.diff(times)) <= 2.0 + 0.05, name      # one batch late at most
+        assert Clock.now - times[-1] <= 2.0 + 0.05, name
+    # session.json is replaced (and fsynced) within 2 s of each change to it
+    changed = [start + 0.05 * (i + 1) for i in range(400) if not 100 <= i < 160]
+    assert all(any(0 <= t - u <= 2.0 + 0.05 for t in synced["session.json"]) for u in changed[:-40])

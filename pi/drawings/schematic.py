@@ -45,8 +45,13 @@ _THETA = {"up": 0, "left": 90, "down": 180, "right": 270}
 def _supply(d, at, points="up"):
     """The 3V3 supply symbol at ``at``, its bar pointing ``points`` (up, left, down, right)."""
     import schemdraw.elements as elm
-    # a bar pointing down keeps its text on the far side of the bar, away from the part above it
-    d += elm.Vdd().at(at).theta(_THETA[points]).label("3V3", "bottom" if points == "down" else "top", fontsize=10)
+    # a bar pointing down keeps its text on the far side of the bar, away from the part above it,
+    # and a text height further off: a viewer that ignores SVG's dominant-baseline draws the
+    # text from its baseline, and the bar then struck it through
+    if points == "down":
+        d += elm.Vdd().at(at).theta(_THETA[points]).label("3V3", "bottom", fontsize=10, ofst=(0, 0.4))
+    else:
+        d += elm.Vdd().at(at).theta(_THETA[points]).label("3V3", "top", fontsize=10)
 
 
 def _ground(d, at):

@@ -55,6 +55,7 @@ import threading
 import time
 
 from analysis.errors import InsoleError
+from pi.realtime import ignore_stop_signals
 
 from .boards import emulator_work
 
@@ -175,7 +176,7 @@ class RemoteBoard:
                     pass
                 self._proc.join(3.0)
             if self._proc.is_alive():
-                self._proc.terminate()
+                self._proc.kill()            # it ignores SIGTERM (ignore_stop_signals)
                 self._proc.join(2.0)
         finally:
             for c in (self._i2c, self._ctl, *self._events.values()):
@@ -416,8 +417,7 @@ class _PipeRequest:
 
 def _board_main(i2c_conn, events_conns, ctl, kit, board_name, edges, sim_settings, bus_options,
                 inputs_hook, path) -> None:
-    import signal
-    signal.signal(signal.SIGINT, signal.SIG_IGN)        # the product decides when it ends
+    ignore_stop_signals()              # the parent decides when it ends (pi.realtime)
     for p in reversed(path):
         if p not in sys.path:
             sys.path.insert(0, p)

@@ -44,16 +44,18 @@ class RunnerInputs:
     than the chips' conversion rate, so neighbouring conversions see their own frames);
     ``interpolate``: linear between frames instead of the nearest frame; ``epoch_ns``: the clock
     time of the runner's t = 0. ``runner`` is public (its ``truth_until`` gives the true landings,
-    on the runner's time axis: seconds since ``epoch_ns``).
+    on the runner's time axis: seconds since ``epoch_ns``; all of them with ``keep_truth``, else
+    those of the last :data:`SimulatedRunner.TRUTH_KEPT_S`).
     """
 
     def __init__(self, kit, settings: SimSettings | None = None, *, rate_hz: float = 1000.0,
                  interpolate: bool = False, epoch_ns: int | None = None,
-                 clock: Callable[[], int] = time.monotonic_ns):
+                 clock: Callable[[], int] = time.monotonic_ns, keep_truth: bool = False):
         settings = settings or SimSettings(body_mass_kg=kit.body_mass_kg or 70.0)
         self.kit, self.rate_hz, self.interpolate = kit, float(rate_hz), interpolate
         self.epoch_ns = clock() if epoch_ns is None else int(epoch_ns)
-        self.runner = SimulatedRunner(kit.layout, self.rate_hz, settings)
+        # the truth of only the last half minute unless asked (a long emulated run grew with it)
+        self.runner = SimulatedRunner(kit.layout, self.rate_hz, settings, keep_truth=keep_truth)
         self._volts_per_count = np.array([kit.chip(s.chip).fs_v / 32768.0 for s in kit.layout])
         self._column = {(s.chip, s.input): i for i, s in enumerate(kit.layout)}
         self._frames = np.zeros((0, len(kit.layout)))

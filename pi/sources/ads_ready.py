@@ -61,7 +61,7 @@ import threading
 import time
 from collections import deque
 
-from pi.realtime import promote
+from pi.realtime import ignore_stop_signals, promote
 
 OSC_FAST = 0.90          # the shortest conversion period: the oscillator up to 10 % fast (TI SBAS444)
 WINDOW = 0.90            # share of that period in which a callback's read and write should be done
@@ -541,8 +541,7 @@ def settler_main(records, results, specs, n_columns: int, python_factor: float |
     ``records``, settles and pairs them, and sends each batch's frames with the counts so far
     to ``results`` as ("frames", [(stamp ns, row)], stats). It ends when the records' pipe
     closes. On an emulated board its Python is made as slow as the board's (``python_factor``)."""
-    import signal
-    signal.signal(signal.SIGINT, signal.SIG_IGN)           # the sampler decides when it ends
+    ignore_stop_signals()              # the parent decides when it ends (pi.realtime)
     for p in reversed(path):
         if p not in sys.path:
             sys.path.insert(0, p)
@@ -769,7 +768,7 @@ class ReadyReader(Pairing):
         rec_read.close()
         res_write.close()
         if not res_read.poll(SETTLER_START_S) or res_read.recv()[0] != "ready":
-            proc.terminate()
+            proc.kill()            # it ignores SIGTERM (ignore_stop_signals)
             raise OSError(f"the settler process did not start within {SETTLER_START_S:g} s")
         os.set_blocking(rec_write.fileno(), False)   # the reading thread never waits for it
         self._settler, self._records, self._results = proc, rec_write, res_read
@@ -851,7 +850,7 @@ class ReadyReader(Pairing):
             pass
         proc.join(2.0)
         if proc.is_alive():
-            proc.terminate()
+            proc.kill()            # it ignores SIGTERM (ignore_stop_signals)
             proc.join(1.0)
         try:
             self._results.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.errors import UsageError
+from analysis.errors import SessionError, UsageError
 from analysis.session import markers_of, read_session
 
 
@@ -21,11 +21,19 @@ class ReplaySource:
         if not speed > 0:
             raise UsageError(f"--speed must be a positive number, got {speed}")
         self.session = read_session(session_dir)
+        if self.session.bad_cell is not None:
+            # a replay writes a session of its own: a value it cannot read is not made up there
+            line, column, text = self.session.bad_cell
+            raise SessionError(f"{self.session.path / 'samples.csv'}: line {line}, column {column}: {text!r} "
+                               "is not a reading, so the session cannot be replayed as recorded "
+                               "(insole report reads it, noting the cell)")
         self.layout = self.session.layout
         self.rate_hz = self.session.rate_hz               # nominal rate of the recording
         self.pace_hz = self.rate_hz * speed               # the pace at which frames are handed out
         self.speed = speed
-        self.integer_values = bool(np.all(np.mod(self.session.values, 1) == 0)) if self.session.values.size else True
+        v = self.session.values
+        v = v[np.isfinite(v)]              # an empty cell (not sampled) is neither
+        self.integer_values = bool(np.all(np.mod(v, 1) == 0)) if v.size else True
         self._i = 0
         # markers after the last frame mark nothing recorded, so a replay never reaches them
         self._markers = markers_of(self.session.meta)

@@ -21,12 +21,17 @@ class SimSource:
     kind = "sim"
     integer_values = True
     own_clock = True
+    # The runner is made up as it goes, so a sampler held up (the first run compiling its
+    # modules, the display starting) can still have every frame: read late, counted late, never
+    # skipped. Skipped frames on the simulated insole were this machine's stalls, not the kit's.
+    drops_late_frames = False
 
-    def __init__(self, layout: Layout, rate_hz: float, settings: SimSettings):
+    def __init__(self, layout: Layout, rate_hz: float, settings: SimSettings, keep_truth: bool = True):
         self.layout = restrict_layout(layout, settings.feet)
         self.rate_hz = float(rate_hz)
         self.settings = settings
-        self.runner = SimulatedRunner(self.layout, self.rate_hz, settings)
+        # a live run reads no truth: keep only the recent (SimulatedRunner.TRUTH_KEPT_S)
+        self.runner = SimulatedRunner(self.layout, self.rate_hz, settings, keep_truth=keep_truth)
         self.integer_values = all(s.calibration.get("model") == "fsr_divider" for s in self.layout)
 
     def describe(self) -> dict:
