@@ -67,6 +67,7 @@ class _Foot:
         self.x, self.y = layout.x[idx], layout.y[idx]
         self.tracker = ContactTracker(len(idx), rate_hz, params.contact)
         self.verdict_for: int | None = None   # start frame of the contact already given a verdict
+        self.unsampled = False                # in frames where this foot's sensors were not sampled
 
 
 class StreamingGait:
@@ -89,7 +90,12 @@ class StreamingGait:
         t_s = np.asarray(t_s, dtype=float)
         if len(t_s) == 0:
             return []
-        forces = self.calibrate(np.asarray(values).reshape(len(t_s), -1))
+        values = np.asarray(values).reshape(len(t_s), -1)
+        # NaN: a sensor not sampled in that frame (its chip did not answer); its foot has a gap
+        missing = ~np.isfinite(values) if values.dtype.kind == "f" else None
+        if missing is not None and not missing.any():
+            missing = None
+        forces = self.calibrate(values)
         events: list = []
         prev = np.array([self._last_t]) if self._last_t is not None else t_s[:0]
         cuts = gap_starts(np.concatenate([prev, t_s]), self.rate_hz) - len(prev)
@@ -102,7 +108,8 @@ class StreamingGait:
             if a0 in cuts:
                 events.extend(self._gap(float(t_s[a0])))
             for a in range(a0, a1, step):
-                events.extend(self._push(t_s[a:min(a + step, a1)], forces[a:min(a + step, a1)]))
+                b = min(a + step, a1)
+                events.extend(self._push(t_s[a:b], forces[a:b], None if missing is None else missing[a:b]))
         return events
 
     def _gap(self, t_resume_s: float) -> list:
@@ -112,11 +119,16 @@ class StreamingGait:
                 events.extend(self._finished(ft, c))
         return events + [Gap(t_resume_s)]
 
-    def _push(self, t_s: np.ndarray, forces: np.ndarray) -> list:
+    def _push(self, t_s: np.ndarray, forces: np.ndarray, missing: np.ndarray | None = None) -> list:
         events: list = []
         for ft in self.feet:
-            for c in ft.tracker.push(t_s, forces[:, ft.idx]):
-                events.extend(self._finished(ft, c))
+            if missing is None and not ft.unsampled:
+                for c in ft.tracker.push(t_s, forces[:, ft.idx]):
+                    events.extend(self._finished(ft, c))
+            else:
+                events.extend(self._push_with_holes(ft, t_s, forces[:, ft.idx],
+                                                    np.zeros(len(t_s), bool) if missing is None
+                                                    else missing[:, ft.idx].any(axis=1)))
             c = ft.tracker.open_contact
             # only while the foot is still down: a knock that has already ended gets no verdict
             if c is not None and not c.partial and ft.verdict_for != c.start and ft.tracker.state == ft.tracker.ON:
@@ -125,6 +137,48 @@ class StreamingGait:
                     events.append(self._verdict(ft, c, tr.n))
         events.sort(key=lambda e: e.t_on_s)
         return events
+
+    def _push_with_holes(self, ft: _Foot, t_s: np.ndarray, f: np.ndarray, miss: np.ndarray) -> list:
+        """One foot's frames, some not sampled (``miss``): its open contact ends at the first
+        such frame, unmeasured (as at a gap in the frames), and a :class:`Gap` of this foot comes
+        when its frames resume; the other feet go on."""
+        events: list = []
+        edges = np.flatnonzero(np.diff(np.concatenate([[ft.unsampled], miss]).astype(np.int8))) 
+        bounds = [0, *edges.tolist(), len(t_s)]
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            if a == b:
+                continue
+            if miss[a]:
+                if not ft.unsampled:
+                    for c in ft.tracker.gap():
+                        events.extend(self._finished(ft, c))
+                    ft.unsampled = True
+                continue
+            if ft.unsampled:
+                ft.unsampled = False
+                events.append(Gap(float(t_s[a]), ft.foot))
+            for c in ft.tracker.push(t_s[a:b], f[a:b]):
+                events.extend(self._finished(ft, c))
+        return events
+
+    def open_path(self, foot: str, t_on_s: float) -> np.ndarray | None:
+        """(k, 2) x, y: the COP path so far of ``foot``'s contact still under way that began at
+        ``t_on_s`` (the live display draws the landing whose verdict it shows), or None when
+        that contact is not under way."""
+        for ft in self.feet:
+            if ft.foot != foot:
+                continue
+            tr, c = ft.tracker, ft.tracker.open_contact
+            if c is None or c.partial or abs(c.t_on_s - t_on_s) > 1e-9:
+                return None
+            start = max(c.start, tr.n - tr._cap + 1)        # the frames the ring still holds
+            f = np.maximum(tr.forces(start, tr.n) - c.baseline_n, 0.0)
+            total = f.sum(axis=1)
+            loaded = total > max(c.off_n, 0.0)
+            if not loaded.any():
+                return np.zeros((0, 2))
+            return np.column_stack([f[loaded] @ ft.x, f[loaded] @ ft.y]) / total[loaded, None]
+        return None
 
     def finish(self) -> list:
         """End of the stream: complete what can be completed."""

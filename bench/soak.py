@@ -61,8 +61,10 @@ def soak(args: list[str], wall_s: float, speed: float = 1.0) -> tuple[np.ndarray
     ts, mb = [], []
     while p.poll() is None and time.monotonic() - t0 < wall_s:
         time.sleep(1.0)
-        ts.append((time.monotonic() - t0) * speed)
-        mb.append(tree_rss_mb(p.pid))
+        rss = tree_rss_mb(p.pid)
+        if rss and p.poll() is None:         # not a sample of a process that has just ended
+            ts.append((time.monotonic() - t0) * speed)
+            mb.append(rss)
     if p.poll() is None:
         p.terminate()
     err = p.communicate(timeout=60)[1]

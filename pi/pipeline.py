@@ -131,7 +131,7 @@ class Pipeline:
             fs.strikes.append(ev.strike)
             fs.landings += 1
             fs.forefoot += ev.strike == "forefoot"
-            fs.cop_path = tuple(map(tuple, np.round(ev.cop_path[:: max(1, len(ev.cop_path) // 40)], 3).tolist()))
+            fs.cop_path = _path_points(ev.cop_path)
             self.strikes_recent.append(ev.strike)
             # the path is drawn once (fs.cop_path); a slice of it ([:0]) would keep the whole array
             ev.cop_path = _NO_PATH
@@ -158,8 +158,17 @@ class Pipeline:
         fs = self.feet[foot]
         recent = list(fs.recent)
         v = fs.last_verdict
+        path = fs.cop_path
+        if v is not None:
+            # the caption shows this landing's verdict ~40 ms in: draw its path as it grows, not
+            # the last landing's (a "FOREFOOT" over a path from the heel contradicted itself)
+            growing = self.gait.open_path(foot, v.t_on_s)
+            if growing is not None:
+                path = _path_points(growing)
+            elif not recent or recent[-1].t_on_s != v.t_on_s:
+                path = ()                       # its path is not known yet: none, not another's
         return FootView(
-            foot=foot, sensors=fs.sensors, cop_path=fs.cop_path,
+            foot=foot, sensors=fs.sensors, cop_path=path,
             last_strike=v.strike if v else None,
             last_strike_index=round(v.strike_index, 1) if v else None,
             landings=fs.landings,
@@ -191,6 +200,11 @@ class Pipeline:
 
     def summary(self, health: dict | None = None) -> dict:
         return summarise(self.landings.rows(), self.layout.feet, health, self.breaks)
+
+
+def _path_points(path: np.ndarray) -> tuple:
+    """A COP path as at most ~40 (x, y) points, for the display."""
+    return tuple(map(tuple, np.round(path[:: max(1, len(path) // 40)], 3).tolist()))
 
 
 def _pct(strikes: list[str]) -> float | None:

@@ -55,6 +55,9 @@ class Sampler:
         self.missing: list[str] = []       # chips not answering now
         self.gaps: list[dict] = []
         self._gap_why: set[str] = set()    # chips missing since the last frame
+        self._out_since: dict[str, int] = {}   # chip → monotonic_ns it went missing
+        self._out_why: dict[str, str] = {}     # chip → why (not answering, or its ALERT/RDY line silent)
+        self._out_frames: dict[str, int] = {}  # chip → frames framed without it since
         self._t0 = 0                        # monotonic_ns when sampling began (0: not yet)
         self._end_ns: int | None = None     # monotonic_ns when it ended
         self.error: BaseException | None = None
@@ -116,8 +119,30 @@ class Sampler:
                 "bus_errors": self.bus_errors + (errors if errors is not None else getattr(src, "bus_errors", 0))}
 
     def _set_missing(self, names) -> None:
+        """The chips missing now; each outage, once over (or at the end), is one of ``gaps``
+        with the chip and why, whether frames went on without it or not."""
+        now = time.monotonic_ns()
         self.missing = list(names)
         self._gap_why.update(self.missing)
+        reasons = getattr(self.source, "missing_reasons", None)
+        reasons = reasons() if callable(reasons) else {}
+        for n in self.missing:
+            self._out_since.setdefault(n, now)
+            self._out_frames.setdefault(n, 0)
+            self._out_why[n] = reasons.get(n) or self._out_why.get(n) or f"chip {n} not answering"
+        for n in [n for n in self._out_since if n not in self.missing]:
+            self._chip_gap(n, now)
+
+    def _chip_gap(self, name: str, end_ns: int) -> None:
+        start = self._out_since.pop(name)
+        # with no frame at all meanwhile (single-shot mode), the gap in the frames says it already
+        if end_ns - start >= GAP_MIN_S * 1e9 and self._out_frames.get(name):
+            self.gaps.append({"t_s": round(max(0, start - self._t0) / 1e9, 6),
+                              "duration_s": round((end_ns - start) / 1e9, 6), "chip": name,
+                              "frames_without": self._out_frames.pop(name, 0), "reason": self._out_why.pop(name)})
+        else:
+            self._out_frames.pop(name, None)
+            self._out_why.pop(name, None)
 
     def _gap(self, prev_ns: int, stamp_ns: int, period_ns: float, skipped: int | None = None) -> None:
         """The frames between ``prev_ns`` and ``stamp_ns`` (monotonic ns) were lost: note the gap
@@ -182,6 +207,9 @@ class Sampler:
                 rows.append(row)
                 self._recent.append(stamp)
                 n += 1
+                if self._out_since and row.dtype.kind == "f" and np.isnan(row).any():
+                    for name in self._out_frames:      # framed without a missing chip (empty cells)
+                        self._out_frames[name] += 1
             self.frames += n
             if stop_at is not None and now >= stop_at:
                 break
@@ -191,6 +219,8 @@ class Sampler:
                 last_put = now
         if self.missing and prev is not None:       # ended with a chip gone: the gap runs to the end
             self._gap(prev, time.monotonic_ns(), period_ns)
+        for name in list(self._out_since):
+            self._chip_gap(name, time.monotonic_ns())
         if ts:
             self.sink.put((np.array(ts), np.array(rows)))
 

@@ -23,7 +23,7 @@ def _run(tmp_path, src, seconds):
     return folder, json.loads((folder / "session.json").read_text())
 
 
-@pytest.mark.parametrize("mode", ["continuous", "single"])
+@pytest.mark.parametrize("mode", ["single"])       # continuous mode keeps the other chip's frames (below)
 def test_faults_and_a_vanished_chip_cost_a_marked_gap_not_the_run(tmp_path, mode):
     kit = load_kit()
     pins = MockFactory()
@@ -124,3 +124,43 @@ def test_no_bus_is_one_line_from_the_sampler_process(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("insole: error: no I2C bus here")
     assert not any(tmp_path.iterdir())                      # no empty session folder left behind
+
+
+@pytest.mark.parametrize("fault, reason", [
+    ("vanish", "chip right not answering"),
+    ("cut_alert", "chip right's ALERT/RDY line silent while the chip answers"),
+])
+def test_a_chip_gone_2_s_keeps_the_other_foots_samples_and_says_why(tmp_path, fault, reason):
+    kit = load_kit()
+    pins = MockFactory()
+    bus = build_bus(kit, pin_factory=pins, bus_hz=400_000)
+    src = AdsSource(kit, bus, "continuous", pin_factory=pins)
+    right = kit.chips[1]
+    if fault == "vanish":
+        bus.vanish(right.address, 2.0, after_s=2.0, power_cycle=True)
+    else:
+        bus.cut_alert(right.address, 2.0, after_s=2.0)
+    folder, meta = _run(tmp_path, src, 8)
+    src.close()
+    bus.deinit()
+    gaps = [g for g in meta["gaps"] if g.get("chip") == "right"]
+    assert len(gaps) == 1 and reason in gaps[0]["reason"], meta["gaps"]
+    g0, g1 = gaps[0]["t_s"], gaps[0]["t_s"] + gaps[0]["duration_s"]
+    assert 1.9 < gaps[0]["duration_s"] < 2.6
+    s = read_session(folder)
+    rate = meta["rate_hz"]
+    inside = (s.t_s > g0 + 0.1) & (s.t_s < g1 - 0.1)
+    right_cols = [i for i, x in enumerate(s.layout) if x.foot == "right"]
+    left_cols = [i for i, x in enumerate(s.layout) if x.foot == "left"]
+    # the left foot's frames went on (all but the first few tens of ms), the right's cells empty
+    assert inside.sum() > 0.9 * (g1 - g0 - 0.2) * rate
+    assert np.isnan(s.values[inside][:, right_cols]).all() and np.isfinite(s.values[inside][:, left_cols]).all()
+    assert gaps[0]["frames_without"] >= inside.sum()
+    summary, loaded = report(folder)
+    left_in = [l for l in loaded.landings_of("left") if g0 < l.t_on_s < g1 - 0.4]
+    right_in = [l for l in loaded.landings_of("right") if g0 < l.t_on_s < g1]
+    assert len(left_in) >= 2 and not right_in                  # that foot's landings in the gap are found
+    assert any("right foot was not sampled" in n for n in summary["notes"])
+    live = read_rows(folder / "landings.csv")
+    assert not [r for r in live if r["foot"] == "right" and g0 < r["t_on_s"] < g1]
+    assert all(r["contact_ms"] < 400 for r in live)             # none cut short by the outage nor spanning it

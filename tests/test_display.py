@@ -325,3 +325,34 @@ def test_sampler_average_counts_a_stall_the_recent_rate_has_forgotten():
     assert sampler.ended.is_set() and 150 <= sampler.frames <= 205
     assert abs(sampler.average_hz() - sampler.frames / 3.0) < 3             # its frames over its 3 s
     assert sampler.average_hz() < 70 < sampler.achieved_hz()                # the last 2 s ran at ~100
+
+
+def test_the_path_under_a_foot_is_always_the_landing_its_caption_names():
+    # a mixed run: the caption changes ~40 ms after each landing; the path drawn must be that
+    # landing's, growing, never the previous landing's ("FOREFOOT 67" over a path from the heel)
+    import numpy as np
+
+    from pi.kit import load_kit
+    from pi.pipeline import Pipeline
+    from pi.simulator import SimSettings, SimulatedRunner
+
+    kit = load_kit()
+    runner = SimulatedRunner(kit.layout, kit.rate_hz, SimSettings(pattern="mixed", seed=3,
+                                                                  mixed_proportions=(0.5, 0.0, 0.5)))
+    pipe = Pipeline(kit.layout, kit.rate_hz, 70.0)
+    seen = {"forefoot": 0, "rearfoot": 0}
+    growing = 0
+    for _ in range(int(30 * kit.rate_hz / 4)):          # 30 s in blocks of 4 frames (20 ms)
+        pipe.process(*runner.read(4))
+        for foot in ("left", "right"):
+            v = pipe.foot_view(foot)
+            if v.last_strike not in seen or not v.cop_path:
+                continue
+            first_y = v.cop_path[0][1]
+            if v.last_strike == "forefoot":
+                assert first_y > 0.5, (foot, v.last_strike, v.last_strike_index, v.cop_path[:3])
+            else:
+                assert first_y < 0.35, (foot, v.last_strike, v.last_strike_index, v.cop_path[:3])
+            seen[v.last_strike] += 1
+            growing += v.in_contact
+    assert min(seen.values()) > 100 and growing > 100

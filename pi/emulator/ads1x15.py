@@ -189,6 +189,7 @@ class EmulatedADS1x15:
         self._lock = threading.RLock()
         self._now_ns = self.epoch_ns
         self._vanish: list[_Window] = []
+        self._cut: list[tuple[int, int]] = []     # (from ns, to ns): the ALERT/RDY wire cut
         self._off = False
         self._reset_registers()
         self._alert: AlertDriver | None = None
@@ -270,6 +271,8 @@ class EmulatedADS1x15:
         """Queue an ALERT/RDY change: asserted, deasserted, or None = released (pull-up)."""
         if self._alert is not None:
             high = True if active is None else active == bool(self._config & 0x0008)
+            if any(a <= t_ns < b for a, b in self._cut):
+                high = True                     # the wire is cut: the pull-up holds the line high
             self._alert.queue(t_ns, high)
 
     # ---- the I2C target (called by the bus) ----------------------------------------------
@@ -367,6 +370,14 @@ class EmulatedADS1x15:
             if self._alert is not None:
                 self._alert.poke()
 
+    def cut_alert(self, duration_s: float, *, after_s: float = 0.0) -> None:
+        """Cut the ALERT/RDY wire for ``duration_s`` s from ``after_s`` s from now: the chip
+        converts and answers on the bus as ever, but no pulse reaches the Pi (the line stays
+        high on its pull-up): a loose ALERT/RDY wire."""
+        with self._lock:
+            t0 = self._advance(self.clock()) + round(after_s * 1e9)
+            self._cut.append((t0, t0 + round(duration_s * 1e9)))
+
     @property
     def conversions(self) -> Sequence[Conversion]:
         """Every conversion completed up to now, oldest first (the last ``log_size``)."""
@@ -401,6 +412,8 @@ class EmulatedADS1x15:
                 return None
             if any(w.power_cycle and not w.off_done and w.from_ns <= cur.end_ns for w in self._vanish):
                 return None
+            if any(a <= cur.end_ns < b for a, b in self._cut):
+                return None                     # no pulse through a cut wire
             return cur.end_ns, bool(self._config & 0x0008)     # the active level: low unless COMP_POL
 
     def attach_alert(self, pin, delivery=None) -> None:

@@ -123,6 +123,10 @@ class EmulatedI2C:
         """The chip at ``address`` stops answering for ``duration_s`` s (see the chip's ``vanish``)."""
         self.chips[address].vanish(duration_s, **kw)
 
+    def cut_alert(self, address: int, duration_s: float, **kw) -> None:
+        """The ALERT/RDY wire of the chip at ``address`` is cut for ``duration_s`` s (see the chip's ``cut_alert``)."""
+        self.chips[address].cut_alert(duration_s, **kw)
+
     # ---- busio.I2C -----------------------------------------------------------------------
     def try_lock(self) -> bool:
         """Take the bus if nobody holds it (not re-entrant, as busio's Lockable)."""

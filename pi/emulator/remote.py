@@ -154,6 +154,9 @@ class RemoteBoard:
     def vanish(self, address: int, duration_s: float, **kw) -> None:
         self.call("vanish", address, duration_s, kw)
 
+    def cut_alert(self, address: int, duration_s: float, **kw) -> None:
+        self.call("cut_alert", address, duration_s, kw)
+
     def fail_next(self, n: int = 1) -> None:
         self.call("fail_next", n)
 
@@ -483,9 +486,9 @@ def _control(op, args, bus, gpio, requests):
             requests[o].active = False
             gpio._requests.pop(o, None)
         return None
-    if op == "vanish":
+    if op in ("vanish", "cut_alert"):
         address, duration_s, kw = args
-        bus.vanish(address, duration_s, **kw)
+        getattr(bus, op)(address, duration_s, **kw)
         return None
     if op == "fail_next":
         bus.fail_next(args[0])

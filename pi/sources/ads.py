@@ -351,7 +351,10 @@ class AdsSource:
         items = self.reader.take(timeout_s)
         if not items:
             return [], np.zeros((0, len(self.layout)), dtype=np.int64)
-        return [t for t, _ in items], np.array([r for _, r in items], dtype=np.int64)
+        rows = [r for _, r in items]
+        if any(None in r for r in rows):       # a chip absent: its inputs not sampled (NaN)
+            return [t for t, _ in items], np.array([[np.nan if v is None else v for v in r] for r in rows])
+        return [t for t, _ in items], np.array(rows, dtype=np.int64)
 
     def _first_frames(self, timeout_s: float):
         stamps, rows = self.read_paced(timeout_s)
@@ -368,6 +371,10 @@ class AdsSource:
         return self.missing_chips
 
     missing_chips: list[str] = []
+
+    def missing_reasons(self) -> dict[str, str]:
+        """Continuous mode: why each missing chip is missing (:meth:`ReadyReader.missing_reasons`)."""
+        return self.reader.missing_reasons() if self.reader is not None else {}
 
     def _config_word(self, ads, j: int) -> int:
         """Start a single-shot conversion of single-ended input ``j`` (MUX 100 + j), comparator

@@ -74,7 +74,10 @@ POINTER_CONVERSION = b"\x00"   # the pointer byte selecting the conversion regis
 LOCK_WAIT_S = 50e-6      # wait between tries for a bus someone else holds
 SILENT_PERIODS = 50      # no pulse for this many periods: the chip is silent, probe it
 PROBE_S = 0.25           # a lost or silent chip is set up again this often
-MAX_PENDING = 8          # cycles kept waiting for the other chips' (a chip gone: the oldest go)
+MAX_PENDING = 16         # cycles kept waiting for the other chips' (a chip gone: the oldest go)
+#: a chip that has delivered no cycle while the others delivered this long (ns) is absent: the
+#: others' frames go on without it, its inputs not sampled (empty cells), rather than all lost
+ABSENT_NS = 30_000_000
 REF_SWITCH = 0.003       # a chip this much slower than the one stamping the frames takes over
 LATENCY_KEPT = 4096      # edge-to-reader latencies kept per chip, for the board's figures
 EVENT_WAIT_S = 0.1       # the character-device reader looks at its stop flag this often
@@ -638,6 +641,35 @@ class Pairing:
                     lead = self.lead_ns.get(s)
                     self.lead_ns[s] = head - stamp if lead is None else lead + (head - stamp - lead) / 16
                 frames.append((stamp, row))
+            self._pair_without_absent(frames)
+
+    def _pair_without_absent(self, frames: list) -> None:
+        """Frames of the chips delivering, while another has delivered nothing for
+        :data:`ABSENT_NS` of their cycles (not answering, or its ALERT/RDY line silent): its
+        columns are None (not sampled), its foot has a gap, the other foot is whole."""
+        pend = self._pending
+        while True:
+            present = [s for s in self.streams if pend[s]]
+            if not present or len(present) == len(self.streams):
+                return
+            heads = [pend[s][0][0] for s in present]
+            if max(pend[s][-1][0] for s in present) - min(heads) < ABSENT_NS:
+                return
+            latest = max(heads)
+            stale = [s for s, t in zip(present, heads) if latest - t > self.tolerance_ns]
+            if stale:
+                for s in stale:
+                    pend[s].popleft()
+                    self.unpaired += 1
+                continue
+            row = [None] * self.n_columns
+            for st in present:
+                for col, v in zip(st.cols, pend[st].popleft()[1]):
+                    row[col] = v
+            # on the frames' grid: each chip's cycle starts its lead after the stamp
+            ref = self._ref if self._ref in present else present[0]
+            stamp = heads[present.index(ref)] - int(self.lead_ns.get(ref, 0.0))
+            frames.append((stamp, row))
 
     def _reference(self) -> ChipStream | None:
         """The chip whose cycles stamp the frames: the slowest one running. Chips' oscillators
@@ -903,6 +935,18 @@ class ReadyReader(Pairing):
         for s in self.streams:
             s.maintain(now)
         return [s.name for s in self.streams if s.lost or s.silent(now)]
+
+    def missing_reasons(self) -> dict[str, str]:
+        """Why each missing chip is missing, in words that send the user to the right wire."""
+        now = time.monotonic_ns()
+        out = {}
+        for s in self.streams:
+            if s.lost:
+                out[s.name] = f"chip {s.name} not answering (its power, SDA/SCL or address)"
+            elif s.silent(now) and s.alert_silent:
+                out[s.name] = (f"chip {s.name}'s ALERT/RDY line silent while the chip answers and converts "
+                               "(that wire or its pull-up)")
+        return out
 
     def _error(self, stream: ChipStream, e: OSError) -> None:
         with self._lock:
