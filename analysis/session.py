@@ -118,11 +118,13 @@ class _CsvAppender:
     def __init__(self, path: Path, header: Iterable[str]):
         self.path = path
         self.fh = open_private(path, "w", encoding="utf-8", newline="")
-        self.fh.write(",".join(header) + "\n")
+        self.bytes = 0            # written so far (ASCII: characters are bytes)
+        self.write_text(",".join(header) + "\n")
         self.flush(True)          # a crash in the first half second still leaves the header
 
     def write_text(self, text: str) -> None:
         self.fh.write(text)
+        self.bytes += len(text)
 
     def flush(self, sync: bool) -> None:
         self.fh.flush()
@@ -218,6 +220,11 @@ class SessionWriter:
 
     def _cell(self, v: float) -> str:
         return "%d" % round(v) if self.integer_values else "%.6g" % v
+
+    @property
+    def bytes_written(self) -> int:
+        """Bytes handed to the session's files so far (what the disk must take)."""
+        return sum(f.bytes for f in self._files)
 
     def write_landing(self, row: dict) -> None:
         if self.landings is None:

@@ -29,6 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from analysis.outline import edges, sensor_across
+from pi.disk import WARN_S, clock_words
 from pi.snapshot import FootView, Health, LandingView, Snapshot
 
 STRIKE_WORD = {"forefoot": "FOREFOOT", "midfoot": "MIDFOOT", "rearfoot": "HEEL", "heel": "HEEL"}
@@ -267,7 +268,14 @@ def _header(snap: Snapshot) -> Table:
     folder = snap.session_dir if len(snap.session_dir) <= 40 else "…" + snap.session_dir[-39:]
     left = Text.assemble(status, "  ", (mmss(snap.elapsed_s), "bold"), f"  {folder}",
                          (f"  [{snap.source}]", "dim"))
-    grid.add_row(left, Text("Ctrl-C to stop", style="dim"))
+    right = Text("Ctrl-C to stop", style="dim")
+    if snap.disk_left_s is not None:
+        if snap.disk_left_s < WARN_S:
+            right = Text.assemble((f"DISK FULL IN {clock_words(snap.disk_left_s).upper()}", "bold red reverse"),
+                                  "  ", right)
+        else:
+            right = Text.assemble((f"disk {clock_words(snap.disk_left_s)} left", "dim"), "  ", right)
+    grid.add_row(left, right)
     return grid
 
 

@@ -18,6 +18,7 @@ and a summary is printed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import os
 import queue
@@ -30,6 +31,7 @@ from pathlib import Path
 from analysis.errors import InsoleError, SessionError, UsageError
 from analysis.session import SessionWriter
 from pi.kit import load_kit
+from pi.disk import DiskWatch
 from pi.pipeline import Pipeline, session_meta, utc_now_iso
 from pi.sampler import END, Sampler
 from pi.realtime import short_switch_interval
@@ -255,10 +257,17 @@ def log_session(args, kit, src, notice: str | None, stop: threading.Event, kit_i
                       rate_hz_average=sampler.average_hz(),
                       chips_missing=tuple(sampler.missing), **h)
 
+    disk = DiskWatch(folder, lambda: writer.bytes_written)
+
     def publish(stopping=False):
         """Called on the processor thread (which owns the writer), and once at the end."""
-        current["snap"] = pipe.snapshot(src.kind, str(folder), time.monotonic() - started, health(),
-                                        notice=notice, stopping=stopping)
+        left = disk.left_s()
+        current["snap"] = dataclasses.replace(
+            pipe.snapshot(src.kind, str(folder), time.monotonic() - started, health(), notice=notice,
+                          stopping=stopping), disk_left_s=left)
+        warning = disk.warning(left)
+        if warning and headless:         # the screen shows it in red; a log says it once
+            print(f"insole: warning: {warning}", flush=True)
         writer.update_meta(health=sampler.health(), gaps=list(sampler.gaps))   # on disk at the next fsync
 
     publish()

@@ -68,3 +68,4 @@ class Snapshot:
     notice: str | None = None                           # e.g. "no kit found: using the simulated insole"
     stopping: bool = False
     recent: tuple[LandingView, ...] = field(default_factory=tuple)   # newest last, at most ~10
+    disk_left_s: float | None = None                    # until the disk is full at this rate (None: not known)

@@ -356,3 +356,20 @@ def test_the_path_under_a_foot_is_always_the_landing_its_caption_names():
             seen[v.last_strike] += 1
             growing += v.in_contact
     assert min(seen.values()) > 100 and growing > 100
+
+
+def test_the_disk_left_is_shown_as_time_and_warned_before_it_runs_out():
+    from dataclasses import replace
+
+    from pi.disk import DiskWatch
+    now = {"t": 0.0, "bytes": 0}
+    watch = DiskWatch("/x", lambda: now["bytes"], clock=lambda: now["t"], free=lambda: 5_000_000)
+    assert watch.left_s() is None                          # no rate yet
+    now.update(t=10.0, bytes=100_000)                      # 10 kB/s: 5 MB last 500 s
+    left = watch.left_s()
+    assert left == 500.0
+    assert watch.warning(left) == "the disk under /x is full in about 8 min at this rate"
+    assert watch.warning(left) is None                     # said once
+    assert "DISK FULL IN 8 MIN" in screen(render(replace(make_snapshot(), disk_left_s=left)))
+    plenty = screen(render(replace(make_snapshot(), disk_left_s=7 * 3600 + 600)))
+    assert "disk 7 h 10 min left" in plenty and "DISK FULL" not in plenty
