@@ -266,8 +266,13 @@ def _header(snap: Snapshot) -> Table:
     grid.add_column(justify="right", no_wrap=True)
     status = ("■ stopping…", "bold yellow") if snap.stopping else ("● REC", "bold red")
     folder = snap.session_dir if len(snap.session_dir) <= 40 else "…" + snap.session_dir[-39:]
-    left = Text.assemble(status, "  ", (mmss(snap.elapsed_s), "bold"), f"  {folder}",
-                         (f"  [{snap.source}]", "dim"))
+    if snap.replay is not None:       # the recording's clock, how far through, how fast
+        at, total, speed = snap.replay
+        when = Text.assemble((mmss(at), "bold"), f" of {mmss(total)} ({100 * at / total if total else 100:.0f} %)"
+                             f" at {speed:g}×")
+    else:
+        when = Text(mmss(snap.elapsed_s), style="bold")
+    left = Text.assemble(status, "  ", when, f"  {folder}", (f"  [{snap.source}]", "dim"))
     right = Text("Ctrl-C to stop", style="dim")
     if snap.disk_left_s is not None:
         if snap.disk_left_s < WARN_S:

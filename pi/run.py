@@ -262,9 +262,14 @@ def log_session(args, kit, src, notice: str | None, stop: threading.Event, kit_i
     def publish(stopping=False):
         """Called on the processor thread (which owns the writer), and once at the end."""
         left = disk.left_s()
+        replay = None
+        if src.kind == "replay":         # the recording's time and how far through it is
+            t = src.session.t_s
+            replay = (max(0.0, pipe.last_t_s - float(t[0])) if pipe.frames else 0.0,
+                      float(t[-1] - t[0]) if len(t) else 0.0, src.speed)
         current["snap"] = dataclasses.replace(
             pipe.snapshot(src.kind, str(folder), time.monotonic() - started, health(), notice=notice,
-                          stopping=stopping), disk_left_s=left)
+                          stopping=stopping), disk_left_s=left, replay=replay)
         warning = disk.warning(left)
         if warning and headless:         # the screen shows it in red; a log says it once
             print(f"insole: warning: {warning}", flush=True)

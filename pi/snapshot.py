@@ -69,3 +69,6 @@ class Snapshot:
     stopping: bool = False
     recent: tuple[LandingView, ...] = field(default_factory=tuple)   # newest last, at most ~10
     disk_left_s: float | None = None                    # until the disk is full at this rate (None: not known)
+    #: a replay: (the recording's time now, its length, s; the speed): the screen shows these
+    #: rather than the wall clock
+    replay: tuple[float, float, float] | None = None

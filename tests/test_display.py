@@ -373,3 +373,10 @@ def test_the_disk_left_is_shown_as_time_and_warned_before_it_runs_out():
     assert "DISK FULL IN 8 MIN" in screen(render(replace(make_snapshot(), disk_left_s=left)))
     plenty = screen(render(replace(make_snapshot(), disk_left_s=7 * 3600 + 600)))
     assert "disk 7 h 10 min left" in plenty and "DISK FULL" not in plenty
+
+
+def test_a_replay_shows_the_recordings_time_its_progress_and_the_speed():
+    from dataclasses import replace
+    text = screen(render(replace(make_snapshot(), source="replay", replay=(150.0, 600.0, 4.0))))
+    assert "02:30 of 10:00 (25 %) at 4×" in text
+    assert "02:30 of" not in screen(render(make_snapshot()))
