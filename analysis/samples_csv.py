@@ -113,6 +113,39 @@ def read_samples(path: Path, names: list[str]) -> SamplesRead:
         raise SessionError(f"{path}: cannot read: {e.strerror or e}") from e
 
 
+#: an analysis holds each frame ~3 times over (the rows read, the forces, the features' work)
+BYTES_PER_VALUE_HELD = 3 * 8
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this machine can still give (Linux's MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _check_fits(path: Path, head: bytes, nl: int, ncol: int) -> None:
+    """Refuse, with the figures, a samples.csv whose frames would not fit in this machine's
+    memory (a 1 GB file on a 1 GB Pi), before reading it, rather than be killed half way."""
+    size = path.stat().st_size
+    rows = head[nl + 1:].split(b"\n")[:-1]
+    good = [r for r in rows if r and b"\x00" not in r]
+    if size < (64 << 20) or len(good) < 10:        # small, or no rows to judge by (damage: read in blocks)
+        return
+    frames = size / (sum(map(len, good)) / len(good) + 1)
+    need = frames * ncol * BYTES_PER_VALUE_HELD
+    free = available_memory()
+    if free is not None and need > free:
+        raise SessionError(f"{path}: {size / 1e9:.1f} GB, about {frames / 1e6:.0f} million frames: analysing it "
+                           f"needs about {need / 1e9:.1f} GB of memory and this machine has {free / 1e9:.1f} GB "
+                           "free; analyse it on a larger machine, or cut it into parts")
+
+
 def _read(fh, path: Path, names: list[str], ncol: int) -> SamplesRead:
     head = fh.read(MAX_LINE_BYTES)
     nl = head.find(b"\n")
@@ -124,6 +157,7 @@ def _read(fh, path: Path, names: list[str], ncol: int) -> SamplesRead:
     if header != expected:
         raise SessionError(f"{path}: header should be {','.join(expected)!r} (from session.json), "
                            f"got {','.join(header)[:200]!r}")
+    _check_fits(path, head, nl, ncol)
     out = SamplesRead(path, list(names), np.zeros(0), np.zeros((0, ncol - 1)), np.zeros(0, dtype=np.intp))
     parts: list[np.ndarray] = []          # good rows, per block
     lines: list[np.ndarray] = []          # their line numbers

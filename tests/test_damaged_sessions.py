@@ -266,3 +266,16 @@ def test_a_gigabyte_file_is_read_in_bounded_memory(made, name, command):
     err = p.stderr.read().decode()
     assert "Traceback" not in err
     assert peak_mb <= 400, f"{peak_mb:.0f} MB"
+
+
+def test_a_file_too_big_for_this_machines_memory_is_refused_with_the_figures(made, tmp_path, capsys):
+    base, _, _ = made
+    d = tmp_path / "huge"
+    shutil.copytree(base, d)
+    head = "".join(_lines(d)[:200]).encode()
+    _sparse(d / "samples.csv", head, 50 * GB)                      # 50 GB of rows, as far as its start says
+    assert main(["report", str(d), "--json"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert re.fullmatch(r"insole: error: \S+samples\.csv: 53\.7 GB, about \d+ million frames: analysing it "
+                        r"needs about [\d.]+ GB of memory and this machine has [\d.]+ GB free; analyse it on a "
+                        r"larger machine, or cut it into parts", err), err

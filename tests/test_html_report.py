@@ -189,3 +189,16 @@ def test_the_mean_cop_path_of_a_class_is_drawn_per_running_direction(made):
     backward = next(y for k, y in means.items() if k.startswith("forefoot, backward"))
     assert forward[-1] - forward[0] > 0.02 and backward[-1] - backward[0] < -0.2     # fractions of the drawing
     assert not any(k.startswith("midfoot, backward") for k in means)
+
+
+def test_report_out_to_a_path_that_is_not_utf8_works(made, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    session, _ = made
+    out = os.path.join(os.fsencode(tmp_path), b"r\xff")           # a byte no UTF-8 text has
+    insole = str(Path(sys.executable).with_name("insole"))
+    p = subprocess.run([insole, "report", str(session), "--out", out], capture_output=True)
+    assert p.returncode == 0, p.stderr
+    assert os.path.isfile(os.path.join(out, b"report.html")) and os.path.isfile(os.path.join(out, b"summary.json"))
