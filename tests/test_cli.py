@@ -243,3 +243,30 @@ def test_a_full_disk_before_the_start_leaves_no_empty_session(tmp_path):
     assert re.fullmatch(rf"insole: error: cannot start a session in {re.escape(str(tmp_path / 's'))}/\S+: "
                         r"File too large \(is the disk full\?\)\n", r.stderr)
     assert list((tmp_path / "s").iterdir()) == []
+
+
+def test_heel_is_the_word_for_people_and_rearfoot_the_files(tmp_path, capsys):
+    out = tmp_path / "h"
+    assert main(["simulate", "--out", str(out), "--duration", "10", "--pattern", "heel"]) == 0
+    assert "simulated (heel," in capsys.readouterr().err
+    rows = (out / "truth.csv").read_text().splitlines()
+    assert rows[1].split(",")[3] == "rearfoot"
+    assert main(["report", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "│ heel " in table and "rearfoot" not in table and "HEEL" not in table
+
+
+def test_report_on_a_session_being_recorded_says_so_not_that_it_was_killed(tmp_path, capsys):
+    p = subprocess.Popen([INSOLE, "run", "--source", "sim", "--headless", "--duration", "20", "--out", str(tmp_path)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline and not any(tmp_path.glob("*/landings.csv")):
+            time.sleep(0.1)
+        time.sleep(4.0)
+        assert main(["report", str(next(tmp_path.iterdir())), "--json"]) == 0
+        notes = json.loads(capsys.readouterr().out)["notes"]
+        assert any("still being recorded" in n for n in notes) and not any("did not end cleanly" in n for n in notes)
+    finally:
+        p.terminate()
+        p.wait(10)
