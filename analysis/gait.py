@@ -153,6 +153,9 @@ class StreamingGait:
                     for c in ft.tracker.gap():
                         events.extend(self._finished(ft, c))
                     ft.unsampled = True
+                    # now too, not only when it resumes: no flight of the other foot is timed
+                    # against this foot's toe-offs from before the hole
+                    events.append(Gap(float(t_s[a]), ft.foot))
                 continue
             if ft.unsampled:
                 ft.unsampled = False
@@ -230,7 +233,6 @@ def analyse_forces(t_s: np.ndarray, forces: np.ndarray, layout: Layout, rate_hz:
     if rate_hz is None:
         rate_hz = 1.0 / float(np.median(np.diff(t_s))) if len(t_s) > 1 else 100.0
     out: list[Landing] = []
-    resumes = []
     for foot in layout.feet:
         idx = layout.index[foot]
         rows, resume_i = foot_frames(t_s, rate_hz, idx, missing, breaks)
@@ -249,9 +251,8 @@ def analyse_forces(t_s: np.ndarray, forces: np.ndarray, layout: Layout, rate_hz:
             found = [l for l in found if not np.any((l.t_on_s <= resume) & (l.t_off_s >= stop))
                      and not np.any(np.isclose(l.t_on_s, resume))]
         out.extend(found)
-        resumes.append(resume)
     out.sort(key=lambda l: l.t_on_s)
-    for l, flight in flights_before(out, layout.feet, np.unique(np.concatenate(resumes)) if resumes else ()):
+    for l, flight in flights_before(out, layout.feet, resume_times(t_s, rate_hz, layout, missing, breaks)):
         l.flight_ms = flight
     return out
 
@@ -285,4 +286,7 @@ def resume_times(t_s: np.ndarray, rate_hz: float, layout: Layout, missing: np.nd
     for foot in layout.feet:
         rows, resume = foot_frames(t_s, rate_hz, layout.index[foot], missing, breaks)
         out.append((t_s if rows is None else t_s[rows])[resume])
+        if missing is not None:           # and where its frames stopped: no flight timed into the hole
+            miss = missing[:, layout.index[foot]].any(axis=1).astype(np.int8)
+            out.append(t_s[np.flatnonzero(np.diff(np.concatenate([[0], miss])) == 1)])
     return np.unique(np.concatenate(out))

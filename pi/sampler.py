@@ -270,9 +270,12 @@ class Sampler:
                 self._set_missing([getattr(e, "chip", None) or "?"])
                 wait(PROBE_S)                 # the deadlines passed meanwhile are skipped, above
                 continue
-            self._set_missing([])
+            self._set_missing(getattr(src, "missing_chips", ()))   # frames go on without a chip gone
             if len(v) == 0:                   # the source has run out (a replay that ended)
                 break
+            if self._out_since and np.asarray(v).dtype.kind == "f" and np.isnan(v).any():
+                for name in self._out_frames:     # framed without a missing chip (empty cells)
+                    self._out_frames[name] += int(np.isnan(v).any(axis=1).sum())
             stamp = time.monotonic_ns()
             if prev is not None and stamp - prev >= 1.5 * period_ns:
                 self._gap(prev, stamp, period_ns, skipped=0)     # counted by the deadlines

@@ -23,7 +23,7 @@ def _run(tmp_path, src, seconds):
     return folder, json.loads((folder / "session.json").read_text())
 
 
-@pytest.mark.parametrize("mode", ["single"])       # continuous mode keeps the other chip's frames (below)
+@pytest.mark.parametrize("mode", ["continuous", "single"])
 def test_faults_and_a_vanished_chip_cost_a_marked_gap_not_the_run(tmp_path, mode):
     kit = load_kit()
     pins = MockFactory()
@@ -41,11 +41,11 @@ def test_faults_and_a_vanished_chip_cost_a_marked_gap_not_the_run(tmp_path, mode
     gaps = [g for g in meta["gaps"] if g["duration_s"] > 1]
     assert len(gaps) == 1, meta["gaps"]
     gap = gaps[0]
-    assert "chip right" in gap["reason"]
+    assert gap.get("chip") == "right" and "chip right not answering" in gap["reason"]
     assert 1.0 < gap["t_s"] < 1.8 and 1.9 < gap["duration_s"] < 2.5     # 1.5 s after the vanish was set, less the set-up
     rate = meta["rate_hz"]
-    assert gap["frames"] == pytest.approx(gap["duration_s"] * rate, abs=3)
-    assert health["skipped_frames"] >= gap["frames"] - 2
+    # the left chip's frames went on meanwhile, the right chip's cells empty
+    assert gap["frames_without"] > 0.85 * gap["duration_s"] * rate
     # no step is timed across the gap: every cadence and flight shown is a runner's
     rows = read_rows(folder / "landings.csv")
     assert len(rows) >= 4
@@ -59,9 +59,9 @@ def test_faults_and_a_vanished_chip_cost_a_marked_gap_not_the_run(tmp_path, mode
     assert all(c is None or 150 < c < 190 for c in cadences)
     session = read_session(folder)
     assert session.t_s.size == health["frames"]
-    assert 0.6 * (6.5 - gap["duration_s"]) * rate < health["frames"]  # logging went on after the gap
+    assert 0.8 * 6.5 * rate < health["frames"]                      # logging went on all through
     late = session.t_s > gap["t_s"] + gap["duration_s"]
-    assert late.sum() > 0.5 * rate                                  # frames after the chip came back
+    assert late.sum() > 0.5 * rate and np.isfinite(session.values[late]).all()   # whole again after
     assert np.all(np.diff(session.t_s) > 0)
 
 
@@ -126,18 +126,19 @@ def test_no_bus_is_one_line_from_the_sampler_process(tmp_path, capsys):
     assert not any(tmp_path.iterdir())                      # no empty session folder left behind
 
 
-@pytest.mark.parametrize("fault, reason", [
-    ("vanish", "chip right not answering"),
-    ("cut_alert", "chip right's ALERT/RDY line silent while the chip answers"),
+@pytest.mark.parametrize("mode, fault, reason", [
+    ("continuous", "vanish", "chip right not answering"),
+    ("continuous", "cut_alert", "chip right's ALERT/RDY line silent while the chip answers"),
+    ("single", "vanish", "chip right not answering"),
 ])
-def test_a_chip_gone_2_s_keeps_the_other_foots_samples_and_says_why(tmp_path, fault, reason):
+def test_a_chip_gone_2_s_keeps_the_other_foots_samples_and_says_why(tmp_path, mode, fault, reason):
     kit = load_kit()
     pins = MockFactory()
     bus = build_bus(kit, pin_factory=pins, bus_hz=400_000)
-    src = AdsSource(kit, bus, "continuous", pin_factory=pins)
+    src = AdsSource(kit, bus, mode, pin_factory=pins)
     right = kit.chips[1]
     if fault == "vanish":
-        bus.vanish(right.address, 2.0, after_s=2.0, power_cycle=True)
+        bus.vanish(right.address, 2.0, after_s=2.0, power_cycle=mode == "continuous")
     else:
         bus.cut_alert(right.address, 2.0, after_s=2.0)
     folder, meta = _run(tmp_path, src, 8)

@@ -137,6 +137,7 @@ class AdsSource:
                                           f"check its power, SDA/SCL and ADDR wiring ({e})") from e
         # the frame plan: for each input slot, the chips converting it and the columns they fill
         self.plan = []
+        self._out = {}
         for j in range(4):
             jobs = []
             for name, ads in self.ads.items():
@@ -373,8 +374,10 @@ class AdsSource:
     missing_chips: list[str] = []
 
     def missing_reasons(self) -> dict[str, str]:
-        """Continuous mode: why each missing chip is missing (:meth:`ReadyReader.missing_reasons`)."""
-        return self.reader.missing_reasons() if self.reader is not None else {}
+        """Why each missing chip is missing (continuous mode: :meth:`ReadyReader.missing_reasons`)."""
+        if self.reader is not None:
+            return self.reader.missing_reasons()
+        return {n: f"chip {n} not answering (its power, SDA/SCL or address)" for n in self.missing_chips}
 
     def _config_word(self, ads, j: int) -> int:
         """Start a single-shot conversion of single-ended input ``j`` (MUX 100 + j), comparator
@@ -480,32 +483,62 @@ class AdsSource:
         cpu = self.cpu_model                      # an emulated board's slower Python (None on a Pi)
         if cpu is not None:
             cpu.begin()
+        now = time.monotonic()
+        out_ = self._out
         for jobs, wait in self.plan:
-            for ads, config, _ in jobs:
-                self._retry(ads._write_register, 1, config)
+            live = [j for j in jobs if out_.get(self._name_of(j[0]), 0.0) <= now]
+            for job in list(live):
+                try:
+                    self._retry(job[0]._write_register, 1, job[1])
+                except BusError:
+                    self._chip_out(job[0], now, live, job)
             time.sleep(wait)
-            for ads, _, col in jobs:
-                tries = 0
-                while not self._retry(ads._read_register, 1) & 0x8000:   # OS bit: still converting
-                    tries += 1
-                    if tries > 100:
-                        raise BusError(f"chip at 0x{ads.i2c_device.device_address:02x} never finished a conversion")
-                    time.sleep(OS_POLL_S)
-                out[col] = ads._conversion_value(self._retry(ads._read_register, 0))
+            for job in list(live):
+                ads, _, col = job
+                try:
+                    tries = 0
+                    while not self._retry(ads._read_register, 1) & 0x8000:   # OS bit: still converting
+                        tries += 1
+                        if tries > 100:
+                            raise BusError(f"chip at 0x{ads.i2c_device.device_address:02x} never finished a conversion")
+                        time.sleep(OS_POLL_S)
+                    out[col] = ads._conversion_value(self._retry(ads._read_register, 0))
+                    out_.pop(self._name_of(ads), None)
+                except BusError:
+                    self._chip_out(ads, now, live, job)
+            for job in jobs:
+                if job not in live:
+                    out[job[2]] = np.nan
             if cpu is not None:
                 cpu.checkpoint()
+        if out_ and len(out_) == len(self.ads):   # none answers: no frame at all (the sampler waits)
+            err = BusError(f"chip {', '.join(sorted(out_))} not answering")
+            err.chip = sorted(out_)[0]
+            raise err
+        self.missing_chips = sorted(out_)
+
+    def _name_of(self, ads) -> str:
+        return next(n for n, a in self.ads.items() if a is ads)
+
+    def _chip_out(self, ads, now: float, live: list, job) -> None:
+        """A chip that failed its retries: frames go on without it, tried again every PROBE_S."""
+        from pi.sources.ads_ready import PROBE_S
+        self._out[self._name_of(ads)] = now + PROBE_S
+        for j in [j for j in live if j[0] is ads]:
+            live.remove(j)
 
     def read(self, n: int):
-        """``n`` frames: (None, (n, n_sensors) int array); the sampler stamps the frames."""
+        """``n`` frames: (None, (n, n_sensors) array, int, or float with NaN for the inputs of a
+        chip not answering); the sampler stamps the frames."""
         if self.reader is not None:
             rows = []
             while len(rows) < n:
                 rows.extend(self._first_frames(1.0)[1])
             return None, np.array(rows[:n])
-        rows = np.zeros((n, len(self.layout)), dtype=np.int64)
+        rows = np.zeros((n, len(self.layout)), dtype=np.float64)
         for i in range(n):
             self._frame(rows[i])
-        return None, rows
+        return None, rows if np.isnan(rows).any() else rows.astype(np.int64)
 
     @property
     def bus_errors_total(self) -> int:
