@@ -15,12 +15,10 @@ import traceback
 from analysis import __version__
 from analysis.errors import InsoleError, UsageError
 from pi.emulator.boards import BOARDS, DEFAULT_BOARD
+from pi.simulator import DIRECTIONS, PATTERNS, SIM_DEFAULTS
+from pi.simulator import FEET_CHOICES as FEET
 
 BOARD_NAMES = tuple(BOARDS)
-
-PATTERNS = ("forefoot", "midfoot", "rearfoot", "mixed")
-DIRECTIONS = ("forward", "backward")
-FEET = ("left", "right", "both")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -174,9 +172,6 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("--sizes", metavar="EU", help="EU shoe sizes of the templates, e.g. 36-47 or 38,40,42 "
                     "(default 36-47)")
     return p
-
-
-SIM_DEFAULTS = {"pattern": "mixed", "direction": "forward", "cadence": 170.0, "feet": "both", "seed": 0}
 
 
 def strike_word(text: str) -> str:

@@ -160,7 +160,7 @@ def run_main(args, source=None) -> int:
         raise UsageError("--session only goes with --source replay")
     if args.source != "replay" and args.speed != 1.0:
         raise UsageError("--speed only goes with --source replay (the other sources run at the kit's rate)")
-    from pi.cli import SIM_DEFAULTS
+    from pi.simulator import SIM_DEFAULTS
     shaped = [f"--{k}" for k in SIM_DEFAULTS if getattr(args, k, None) is not None]
     if shaped and args.source in ("replay", "ads"):
         raise UsageError(f"{', '.join(shaped)} shape{'s' if len(shaped) == 1 else ''} the simulated runner; "

@@ -23,7 +23,7 @@ BLOCK = 4000   # frames per step: large enough to amortise Python overhead, smal
 
 
 def settings_from_args(args, body_mass_kg: float | None) -> SimSettings:
-    from pi.cli import SIM_DEFAULTS
+    from pi.simulator import SIM_DEFAULTS
     v = {k: SIM_DEFAULTS[k] if getattr(args, k, None) is None else getattr(args, k) for k in SIM_DEFAULTS}
     return SimSettings(pattern=v["pattern"], direction=v["direction"], cadence_spm=v["cadence"],
                        feet=v["feet"], seed=v["seed"], body_mass_kg=body_mass_kg or 70.0)

@@ -54,6 +54,8 @@ from analysis.errors import ConfigError
 from analysis.layout import Layout, region_of
 
 PATTERNS = ("forefoot", "midfoot", "rearfoot", "mixed")
+#: the simulated runner's options on the command line (``--pattern`` …) and their defaults
+SIM_DEFAULTS = {"pattern": "mixed", "direction": "forward", "cadence": 170.0, "feet": "both", "seed": 0}
 DIRECTIONS = ("forward", "backward")
 FEET_CHOICES = ("left", "right", "both")
 G = 9.81                 # m/s²
