@@ -33,7 +33,8 @@ def drill(folder: Path, parts: list[tuple[str, Path]]) -> Path:
         w.write_frames(s.t_s + offset, s.values)
         frames += len(s.t_s)
         offset += float(s.t_s[-1]) + 1.0 / s.rate_hz
-    w.close(health={"frames": frames, "late_frames": 0, "skipped_frames": 0, "bus_errors": 0})
+    w.close(health={"frames": frames, "late_frames": 0, "skipped_frames": 0, "bus_errors": 0},
+            ended_at=first.meta.get("ended_at", "2026-01-01T00:00:00Z"), duration_s=round(offset, 6))
     return folder
 
 

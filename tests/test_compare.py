@@ -155,3 +155,20 @@ def test_bad_drill_parts_are_one_line(tmp_path, capsys, then, message):
     err = capsys.readouterr().err.strip()
     assert err.startswith("insole: error: --then") and message in err
     assert not (tmp_path / "x").exists()
+
+
+def test_compare_says_when_the_sessions_are_not_alike(tmp_path, capsys):
+    both = tmp_path / "both"
+    left = tmp_path / "left"
+    assert main(["simulate", "--out", str(both), "--duration", "20", "--seed", "1"]) == 0
+    assert main(["simulate", "--out", str(left), "--duration", "20", "--seed", "2", "--feet", "left"]) == 0
+    m = json.loads((left / "session.json").read_text())
+    m["rate_hz"] = 100.0                                   # as if logged at another rate
+    (left / "session.json").write_text(json.dumps(m))
+    capsys.readouterr()
+    assert main(["compare", str(both), str(left), "--resamples", "100"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "note: the instrumented feet differ: A has left and right, B left" in out
+    assert "note: the frame rates differ: A 200, B 100 frames/s" in out
+    assert main(["compare", str(both), str(both), "--resamples", "100"]) == 0
+    assert "note:" not in capsys.readouterr().out

@@ -202,3 +202,13 @@ def test_report_out_to_a_path_that_is_not_utf8_works(made, tmp_path):
     p = subprocess.run([insole, "report", str(session), "--out", out], capture_output=True)
     assert p.returncode == 0, p.stderr
     assert os.path.isfile(os.path.join(out, b"report.html")) and os.path.isfile(os.path.join(out, b"summary.json"))
+
+
+def test_report_json_has_the_force_figures_the_tables_show(made, capsys):
+    session, _ = made
+    assert main(["report", str(session), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert 1.5 < s["peak_force_bw_median"] < 4 and s["peak_force_n_median"] > 1000
+    assert s["loading_rate_bw_s_mean"] > 10
+    assert all(k in s["feet"]["left"] for k in ("peak_force_bw_median", "loading_rate_bw_s_mean"))
+    assert s["notes"] == [] and s["health"]["frames_read"] == s["health"]["frames"]

@@ -66,3 +66,17 @@ def test_loading_rate_worked_check():
     assert len(land) == 1
     assert land[0].loading_rate_bw_s == pytest.approx(60.0, rel=0.02)
     assert land[0].peak_force_bw == pytest.approx(1.8, rel=0.01)
+
+
+def test_a_heel_strike_has_no_made_up_rear_lag():
+    # the heel already loaded in the first frame of contact took load at (or before) contact:
+    # 0 ms, not the one frame (5 ms) it read before
+    from analysis import load_session
+    from pi.simulate import simulate
+    from pi.simulator import SimSettings
+    import tempfile
+    from pathlib import Path
+    folder = Path(tempfile.mkdtemp()) / "heel"
+    simulate(folder, 20.0, SimSettings(pattern="rearfoot", seed=4))
+    lags = [l.rear_lag_ms for l in load_session(folder).landings]
+    assert len(lags) > 40 and sum(1 for x in lags if x == 0.0) > 0.8 * len(lags)
