@@ -217,8 +217,18 @@ def analyse(t_s: np.ndarray, values: np.ndarray, layout: Layout, rate_hz: float 
     ``t_s`` (n,) s; ``values`` (n, n_sensors) stored values in the layout's column order;
     ``rate_hz`` defaults to the median frame rate of ``t_s``.
     """
-    forces = Calibrator([s.calibration for s in layout])(np.asarray(values, dtype=float))
-    return analyse_forces(t_s, forces, layout, rate_hz, body_mass_kg, params)
+    values = np.asarray(values, dtype=float)
+    forces = Calibrator([s.calibration for s in layout])(values)
+    return analyse_forces(t_s, forces, layout, rate_hz, body_mass_kg, params, not_sampled(values))
+
+
+def not_sampled(values: np.ndarray) -> np.ndarray | None:
+    """(n, n_sensors) bool: the cells not sampled (NaN: its chip did not answer), which give
+    their foot a gap; None when there are none. A sensor with no data at all is left out: it
+    reads no load (and the reader notes it), or its foot would have no frame at all."""
+    missing = ~np.isfinite(values)
+    missing[:, missing.all(axis=0)] = False
+    return missing if missing.any() else None
 
 
 def analyse_forces(t_s: np.ndarray, forces: np.ndarray, layout: Layout, rate_hz: float | None = None,

@@ -30,7 +30,7 @@ import numpy as np
 from .calibration import Calibrator
 from .errors import SessionError, UsageError
 from .features import GaitParams, Landing
-from .gait import analyse_forces, resume_times
+from .gait import analyse_forces, not_sampled, resume_times
 from .layout import Layout
 from .session import Session, markers_of, read_rows, read_session
 from .summary import flights_before, no_flight, stride_keep, summarise
@@ -271,9 +271,7 @@ def loaded(s: Session, params: GaitParams | None = None, **overrides: Any) -> Lo
     if not len(s.t_s):
         raise SessionError(f"{s.path} has no frames to analyse (samples.csv holds only its header)")
     forces = Calibrator([x.calibration for x in s.layout])(s.values)
-    missing = ~np.isfinite(s.values)
-    missing[:, missing.all(axis=0)] = False      # a sensor with no data at all reads no load (noted)
-    missing = missing if missing.any() else None
+    missing = not_sampled(s.values)
     landings = analyse_forces(s.t_s, forces, s.layout, s.rate_hz, s.body_mass_kg, p, missing, s.breaks)
     notes = list(s.notes) + not_sampled_notes(s.t_s, s.layout, missing)
     if no_flight([l.flight_ms for l in landings]):

@@ -43,11 +43,11 @@ class DiskWatch:
         """A one-line warning the first time the time left falls under 10 and under 2 minutes."""
         if left_s is None:
             return None
-        for mark in (WARN_S, 120.0):
-            if left_s < mark and mark not in self.warned:
-                self.warned.add(mark)
-                return f"the disk under {self.folder} is full in about {clock_words(left_s)} at this rate"
-        return None
+        crossed = [m for m in (WARN_S, 120.0) if left_s < m and m not in self.warned]
+        if not crossed:
+            return None
+        self.warned.update(crossed)        # one line, even where both marks are crossed at once
+        return f"the disk under {self.folder} is full in about {clock_words(left_s)} at this rate"
 
 
 def clock_words(seconds: float) -> str:

@@ -44,6 +44,8 @@ class Sampler:
     def __init__(self, source, sink: queue.SimpleQueue, duration_s: float | None = None,
                  chunk_s: float = 0.02):
         self.source = source
+        if hasattr(source, "partial_frames"):   # frames go on without a chip gone (its cells empty)
+            source.partial_frames = True
         self.sink = sink
         self.duration_s = duration_s
         self.chunk_s = chunk_s
@@ -217,12 +219,17 @@ class Sampler:
                 self.sink.put((np.array(ts), np.array(rows)))
                 ts, rows = [], []
                 last_put = now
-        if self.missing and prev is not None:       # ended with a chip gone: the gap runs to the end
-            self._gap(prev, time.monotonic_ns(), period_ns)
-        for name in list(self._out_since):
-            self._chip_gap(name, time.monotonic_ns())
+        self._end_outages(prev, period_ns)           # ended with a chip gone: its gap runs to the end
         if ts:
             self.sink.put((np.array(ts), np.array(rows)))
+
+    def _end_outages(self, prev, period_ns: float, skipped: int | None = None) -> None:
+        """At the end of the run: a gap still open runs to the end, and so do chips' outages
+        (``skipped``: as for :meth:`_gap`)."""
+        if self.missing and prev is not None:
+            self._gap(prev, time.monotonic_ns(), period_ns, skipped)
+        for name in list(self._out_since):
+            self._chip_gap(name, time.monotonic_ns())
 
     def _loop_deadlines(self) -> None:
         src = self.source
@@ -267,7 +274,7 @@ class Sampler:
             try:
                 t, v = src.read(want)
             except BusError as e:             # retried already: a chip is not answering
-                self._set_missing([getattr(e, "chip", None) or "?"])
+                self._set_missing(getattr(e, "chips", None) or [getattr(e, "chip", None) or "?"])
                 wait(PROBE_S)                 # the deadlines passed meanwhile are skipped, above
                 continue
             self._set_missing(getattr(src, "missing_chips", ()))   # frames go on without a chip gone
@@ -292,5 +299,6 @@ class Sampler:
                 self.sink.put((np.array(ts), np.array(rows)))
                 ts, rows = [], []
                 last_put = stamp
+        self._end_outages(prev, period_ns, skipped=0)   # the deadlines counted the frames lost
         if ts:
             self.sink.put((np.array(ts), np.array(rows)))

@@ -77,7 +77,7 @@ PROBE_S = 0.25           # a lost or silent chip is set up again this often
 MAX_PENDING = 16         # cycles kept waiting for the other chips' (a chip gone: the oldest go)
 #: a chip that has delivered no cycle while the others delivered this long (ns) is absent: the
 #: others' frames go on without it, its inputs not sampled (empty cells), rather than all lost
-ABSENT_NS = 30_000_000
+ABSENT_NS = 40_000_000    # under the 50 ms of a gap (GAP_MIN_S): what is lost before is a few frames
 REF_SWITCH = 0.003       # a chip this much slower than the one stamping the frames takes over
 LATENCY_KEPT = 4096      # edge-to-reader latencies kept per chip, for the board's figures
 EVENT_WAIT_S = 0.1       # the character-device reader looks at its stop flag this often
@@ -613,13 +613,16 @@ class Pairing:
         #: phase against the stamping chip, constant while their rates agree
         self.lead_ns: dict = {}
         self.tolerance_ns = max(s.period_ns * len(s.inputs) for s in streams) // 2
+        # cycles kept waiting: enough to see ABSENT_NS of them, however short a chip's cycle
+        fastest = min(s.period_ns * len(s.inputs) for s in streams)
+        self.max_pending = max(MAX_PENDING, -(-(ABSENT_NS + self.tolerance_ns) // fastest) + 4)
 
     def _pair(self, stream: ChipStream, first_ns: int, values: list, frames: list) -> None:
         """One chip's cycle in; the frames it completes out (appended to ``frames``)."""
         with self._lock:
             pend = self._pending
             pend[stream].append((first_ns, values))
-            while len(pend[stream]) > MAX_PENDING:     # the other chips are not delivering
+            while len(pend[stream]) > self.max_pending:     # the other chips are not delivering
                 pend[stream].popleft()
                 self.unpaired += 1
             while all(pend[s] for s in self.streams):
