@@ -68,6 +68,8 @@ class _Foot:
         self.tracker = ContactTracker(len(idx), rate_hz, params.contact)
         self.verdict_for: int | None = None   # start frame of the contact already given a verdict
         self.unsampled = False                # in frames where this foot's sensors were not sampled
+        self.hole_from = 0.0                  # s: its last frame sampled before them
+        self.hole_gapped = False              # the hole has lasted a gap's length
 
 
 class StreamingGait:
@@ -139,30 +141,43 @@ class StreamingGait:
         return events
 
     def _push_with_holes(self, ft: _Foot, t_s: np.ndarray, f: np.ndarray, miss: np.ndarray) -> list:
-        """One foot's frames, some not sampled (``miss``): its open contact ends at the first
-        such frame, unmeasured (as at a gap in the frames), and a :class:`Gap` of this foot comes
-        when its frames resume; the other feet go on."""
+        """One foot's frames, some not sampled (``miss``): they are left out of its tracker, as
+        frames lost are. A hole as long as a gap in the frames (:func:`gap_starts`) is one for
+        this foot: its open contact ends unmeasured, and a :class:`Gap` of this foot comes as
+        soon as the hole is that long (so no flight of the other foot is timed against this
+        foot's toe-offs from before it) and again when its frames resume; a shorter hole (a
+        reading or two) breaks nothing. The other feet go on."""
         events: list = []
-        edges = np.flatnonzero(np.diff(np.concatenate([[ft.unsampled], miss]).astype(np.int8))) 
+        gap_s = max(GAP_PERIODS / self.rate_hz, GAP_MIN_S)
+        edges = np.flatnonzero(np.diff(np.concatenate([[ft.unsampled], miss]).astype(np.int8)))
         bounds = [0, *edges.tolist(), len(t_s)]
         for a, b in zip(bounds[:-1], bounds[1:]):
             if a == b:
                 continue
             if miss[a]:
                 if not ft.unsampled:
-                    for c in ft.tracker.gap():
-                        events.extend(self._finished(ft, c))
-                    ft.unsampled = True
-                    # now too, not only when it resumes: no flight of the other foot is timed
-                    # against this foot's toe-offs from before the hole
-                    events.append(Gap(float(t_s[a]), ft.foot))
+                    ft.unsampled, ft.hole_gapped = True, False
+                    ft.hole_from = ft.tracker.last_t_s if ft.tracker.n else float(t_s[a])
+                if not ft.hole_gapped and float(t_s[b - 1]) - ft.hole_from >= gap_s:
+                    events.extend(self._hole(ft))
                 continue
             if ft.unsampled:
                 ft.unsampled = False
-                events.append(Gap(float(t_s[a]), ft.foot))
+                if not ft.hole_gapped and float(t_s[a]) - ft.hole_from >= gap_s:
+                    events.extend(self._hole(ft))
+                if ft.hole_gapped:
+                    events.append(Gap(float(t_s[a]), ft.foot))
             for c in ft.tracker.push(t_s[a:b], f[a:b]):
                 events.extend(self._finished(ft, c))
         return events
+
+    def _hole(self, ft: _Foot) -> list:
+        """A foot's hole has become a gap: its contact under way ends, unmeasured."""
+        events: list = []
+        for c in ft.tracker.gap():
+            events.extend(self._finished(ft, c))
+        ft.hole_gapped = True
+        return events + [Gap(ft.hole_from, ft.foot)]
 
     def open_path(self, foot: str, t_on_s: float) -> np.ndarray | None:
         """(k, 2) x, y: the COP path so far of ``foot``'s contact still under way that began at
@@ -271,16 +286,16 @@ def foot_frames(t_s: np.ndarray, rate_hz: float, idx, missing: np.ndarray | None
                 breaks=()) -> tuple[np.ndarray | None, np.ndarray]:
     """(the frames in which every sensor ``idx`` of one foot was sampled, as indices into
     ``t_s``, or None for all of them; the indices, into those frames, of each that follows a gap:
-    a step in time (:func:`gap_starts`), frames not sampled, or one of ``breaks``)."""
+    a step in time (:func:`gap_starts`, which a hole of frames not sampled makes when it is as
+    long as a gap), or one of ``breaks``)."""
     rows = None
     if missing is not None:
         miss = missing[:, idx].any(axis=1)
         if miss.any():
             rows = np.flatnonzero(~miss)
     tf = t_s if rows is None else t_s[rows]
+    # frames not sampled are left out: a hole as long as a gap shows as a step in time
     parts = [gap_starts(tf, rate_hz)]
-    if rows is not None:
-        parts.append(np.flatnonzero(np.diff(rows) > 1) + 1)
     b = np.asarray(breaks, dtype=np.intp)
     if b.size:
         parts.append(b if rows is None else np.searchsorted(rows, b))
@@ -295,8 +310,8 @@ def resume_times(t_s: np.ndarray, rate_hz: float, layout: Layout, missing: np.nd
     out = [np.zeros(0)]
     for foot in layout.feet:
         rows, resume = foot_frames(t_s, rate_hz, layout.index[foot], missing, breaks)
-        out.append((t_s if rows is None else t_s[rows])[resume])
-        if missing is not None:           # and where its frames stopped: no flight timed into the hole
-            miss = missing[:, layout.index[foot]].any(axis=1).astype(np.int8)
-            out.append(t_s[np.flatnonzero(np.diff(np.concatenate([[0], miss])) == 1)])
+        tf = t_s if rows is None else t_s[rows]
+        out.append(tf[resume])
+        if rows is not None:              # and where its frames stopped: no flight timed into a hole
+            out.append(tf[resume - 1])
     return np.unique(np.concatenate(out))

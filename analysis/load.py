@@ -305,7 +305,8 @@ def not_sampled_notes(t_s: np.ndarray, layout: Layout, missing: np.ndarray | Non
             first = float(t_s[np.argmax(miss)])
             span = f"{n * step:.1f} s" if n * step >= 1 else f"{n * step * 1000:.0f} ms"
             out.append(f"the {foot} foot was not sampled in {n} frame{'s' if n != 1 else ''} (about {span}, "
-                       f"first at {first:.2f} s): it has a gap there, and no landing of it is measured across one")
+                       f"first at {first:.2f} s): left out of its analysis; no landing of it is measured across "
+                       "a hole of 50 ms or more")
     return out
 
 

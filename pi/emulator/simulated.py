@@ -139,7 +139,7 @@ def build_bus(kit, *, inputs: RunnerInputs | None = None, sim_settings: SimSetti
               sim_rate_hz: float = 1000.0, bus_hz: float | None = None, fault_rate: float = 0.0,
               seed: int = 0, osc_error: float | dict = 0.0, noise_lsb: float = 0.0, pin_factory=None,
               gpio_chip=None, delivery=None, clock: Callable[[], int] = time.monotonic_ns,
-              **bus_options) -> EmulatedI2C:
+              log_size: int = 200_000, **bus_options) -> EmulatedI2C:
     """The kit's chips (type and address from the kit) on one :class:`EmulatedI2C`.
 
     The inputs come from ``inputs`` or a new :class:`RunnerInputs` (``sim_settings``,
@@ -149,7 +149,8 @@ def build_bus(kit, *, inputs: RunnerInputs | None = None, sim_settings: SimSetti
     ``gpio_chip`` (:class:`pi.emulator.gpiochip.EmulatedGpioChip`) it drives that chip's line
     instead, for a reader of the character device. ``delivery`` (:mod:`pi.emulator.delivery`,
     one model shared by every chip, as one pin library serves them all) says when each edge is
-    handed over; None: at once. The bus keeps ``inputs``,
+    handed over; None: at once. ``log_size``: the conversions and reads each chip keeps for
+    the tests' label checks (~300 B each). The bus keeps ``inputs``,
     ``epoch_ns`` (clock time of the simulated t = 0) and ``names`` (chip name → address).
     Other options (``require_lock``, ``nack_errno``, …) go to :class:`EmulatedI2C`.
     """
@@ -165,7 +166,8 @@ def build_bus(kit, *, inputs: RunnerInputs | None = None, sim_settings: SimSetti
                 alert = _alert_pin(pin_factory, c.alert_pin)
         chip = CHIP_TYPES[c.type](c.address, [inputs.input(c.name, k) for k in range(4)], osc_error=err,
                                   noise_lsb=noise_lsb, seed=seed + 1 + i, alert=alert,
-                                  epoch_ns=inputs.epoch_ns, clock=clock, name=c.name, delivery=delivery)
+                                  epoch_ns=inputs.epoch_ns, clock=clock, name=c.name, delivery=delivery,
+                                  log_size=log_size)
         bus.add(chip)
     bus.inputs, bus.epoch_ns = inputs, inputs.epoch_ns
     bus.names = {c.name: c.address for c in kit.chips}

@@ -606,6 +606,9 @@ def open_source(kit=None, i2c=None, ads_mode: str | None = None, **_ignored) -> 
     return AdsSource(kit or load_kit(), i2c, ads_mode)
 
 
+EMULATED_LOG_SIZE = 60_000     # conversions (and reads) each emulated chip keeps in a run: ~35 s at 860 SPS
+
+
 def open_emulated(kit=None, ads_mode: str | None = None, sim_settings=None, board: str | None = None,
                   edges: str = "chardev", bus_options: dict | None = None, inputs_hook: str | None = None,
                   python_factor: float | None = None, **_ignored) -> AdsSource:
@@ -628,6 +631,9 @@ def open_emulated(kit=None, ads_mode: str | None = None, sim_settings=None, boar
     kit = kit or load_kit()
     b = boards.board(board or boards.DEFAULT_BOARD)
     opts = dict(bus_options or {})
+    # the chips' logs (for checking labels) bounded to ~35 s of a run: 200 000 entries each grew a
+    # long emulated run's memory by ~240 MB over its first minutes
+    opts.setdefault("log_size", EMULATED_LOG_SIZE)
     if b.ideal:
         pins = MockFactory()
         bus = build_bus(kit, sim_settings=sim_settings, pin_factory=pins, **opts)
