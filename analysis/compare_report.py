@@ -125,6 +125,7 @@ def write_compare(a: LoadedSession, b: LoadedSession, rows: list[Row], name_a: s
                   resamples: int = RESAMPLES) -> Path:
     """Write ``compare.html``, its PNGs and ``compare.json`` into the folder ``out``."""
     out = output_folder(out, "the comparison")
+    notes = warnings(a, b)
     figs = [("compare_differences", "Differences", fig_differences(rows, name_a, name_b)),
             ("compare_cop", "Centre-of-pressure paths", fig_cop(a, b, name_a, name_b)),
             ("compare_strike_index", "Strike index", fig_strike_index(a, b, name_a, name_b))]
@@ -135,14 +136,14 @@ def write_compare(a: LoadedSession, b: LoadedSession, rows: list[Row], name_a: s
         images.append((stem, caption, png))
     doc = {"a": {"name": name_a, "path": str(a.path), "segment": a.label, "summary": a.summary},
            "b": {"name": name_b, "path": str(b.path), "segment": b.label, "summary": b.summary},
-           "resamples": resamples, "ci_level": CI_LEVEL, "measures": rows_json(rows), "notes": warnings(a, b)}
+           "resamples": resamples, "ci_level": CI_LEVEL, "measures": rows_json(rows), "notes": notes}
     write_file_atomic(out / "compare.json", (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
     page = out / "compare.html"
-    write_file_atomic(page, _page(rows, name_a, name_b, images, a, b, resamples).encode("utf-8"))
+    write_file_atomic(page, _page(rows, name_a, name_b, images, a, b, resamples, notes).encode("utf-8"))
     return page
 
 
-def _page(rows, name_a, name_b, images, a, b, resamples: int) -> str:
+def _page(rows, name_a, name_b, images, a, b, resamples: int, found: list[str]) -> str:
     head = "<tr><th></th><th>A</th><th>B</th><th>B − A</th><th>95 % interval</th><th></th></tr>"
     body = []
     for r in rows:
@@ -157,7 +158,6 @@ def _page(rows, name_a, name_b, images, a, b, resamples: int) -> str:
                    f"{base64.b64encode(png).decode('ascii')}\" alt=\"{html.escape(c)}\"></section>"
                    for _, c, png in images)
     la, lb = len(a.landings), len(b.landings)
-    found = warnings(a, b)
     notes = ("<p class=note>" + "<br>".join(html.escape(w) for w in found) + "</p>") if found else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>insole compare: {html.escape(name_a)} vs {html.escape(name_b)}</title>

@@ -258,10 +258,12 @@ def analyse_forces(t_s: np.ndarray, forces: np.ndarray, layout: Layout, rate_hz:
     if rate_hz is None:
         rate_hz = 1.0 / float(np.median(np.diff(t_s))) if len(t_s) > 1 else 100.0
     out: list[Landing] = []
+    breaks_s = [np.zeros(0)]
     for foot in layout.feet:
         idx = layout.index[foot]
         rows, resume_i = foot_frames(t_s, rate_hz, idx, missing, breaks)
         tf = t_s if rows is None else t_s[rows]
+        breaks_s.append(_break_times(tf, resume_i, rows is not None))
         f = np.ascontiguousarray(forces[:, idx] if rows is None else forces[rows][:, idx])
         landings = [c for c in detect_contacts(tf, f, rate_hz, params.contact) if is_landing(c, params)]
         found = landing_features_batch(tf, f, landings, layout.x[idx], layout.y[idx], foot,
@@ -277,7 +279,7 @@ def analyse_forces(t_s: np.ndarray, forces: np.ndarray, layout: Layout, rate_hz:
                      and not np.any(np.isclose(l.t_on_s, resume))]
         out.extend(found)
     out.sort(key=lambda l: l.t_on_s)
-    for l, flight in flights_before(out, layout.feet, resume_times(t_s, rate_hz, layout, missing, breaks)):
+    for l, flight in flights_before(out, layout.feet, np.unique(np.concatenate(breaks_s))):
         l.flight_ms = flight
     return out
 
@@ -310,8 +312,11 @@ def resume_times(t_s: np.ndarray, rate_hz: float, layout: Layout, missing: np.nd
     out = [np.zeros(0)]
     for foot in layout.feet:
         rows, resume = foot_frames(t_s, rate_hz, layout.index[foot], missing, breaks)
-        tf = t_s if rows is None else t_s[rows]
-        out.append(tf[resume])
-        if rows is not None:              # and where its frames stopped: no flight timed into a hole
-            out.append(tf[resume - 1])
+        out.append(_break_times(t_s if rows is None else t_s[rows], resume, rows is not None))
     return np.unique(np.concatenate(out))
+
+
+def _break_times(tf: np.ndarray, resume: np.ndarray, holed: bool) -> np.ndarray:
+    """One foot's break times (s): where its frames resume after a gap and, where it has holes
+    (frames not sampled), where they stopped too: no flight is timed into a hole."""
+    return np.concatenate([tf[resume], tf[resume - 1]]) if holed else tf[resume]

@@ -31,27 +31,18 @@ def _get(l, key):
     return l[key] if isinstance(l, dict) else getattr(l, key)
 
 
-def _median(values) -> float | None:
+def _median(values, digits: int = 1) -> float | None:
     v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
-    return round(float(np.median(v)), 1) if v else None
+    return round(float(np.median(v)), digits) if v else None
+
+
+def _mean(values, digits: int = 1) -> float | None:
+    v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
+    return round(float(np.mean(v)), digits) if v else None
 
 
 def _maybe(l, key):
     return l.get(key) if isinstance(l, dict) else getattr(l, key, None)
-
-
-def _finite(values) -> list[float]:
-    return [float(x) for x in values if isinstance(x, (int, float)) and math.isfinite(float(x))]
-
-
-def _median2(values) -> float | None:
-    v = _finite(values)
-    return round(float(np.median(v)), 2) if v else None
-
-
-def _mean(values) -> float | None:
-    v = _finite(values)
-    return round(float(np.mean(v)), 1) if v else None
 
 
 def _spans_break(t0, t1, breaks) -> np.ndarray:
@@ -157,7 +148,7 @@ def _block(landings: list, flights: list[float], cadence: float | None) -> dict[
         "flight_ms_median": None if no_flight(flights) else _median(flights),
         # force figures (None where unknown: no body mass, or not in the rows given)
         "peak_force_n_median": _median(_maybe(l, "peak_force_n") for l in landings),
-        "peak_force_bw_median": _median2(_maybe(l, "peak_force_bw") for l in landings),
+        "peak_force_bw_median": _median((_maybe(l, "peak_force_bw") for l in landings), 2),
         "loading_rate_bw_s_mean": _mean(_maybe(l, "loading_rate_bw_s") for l in landings),
     }
 

@@ -135,6 +135,16 @@ class Sampler:
         for n in [n for n in self._out_since if n not in self.missing]:
             self._chip_gap(n, now)
 
+    def _count_without(self, values) -> None:
+        """Count the frames (a row, or rows) framed while a chip is missing, without it (NaN)."""
+        if not self._out_since:
+            return
+        values = np.asarray(values)
+        if values.dtype.kind == "f":
+            n = int(np.isnan(values).any(axis=-1).sum())
+            for name in self._out_frames:
+                self._out_frames[name] += n
+
     def _chip_gap(self, name: str, end_ns: int) -> None:
         start = self._out_since.pop(name)
         # with no frame at all meanwhile (single-shot mode), the gap in the frames says it already
@@ -209,9 +219,7 @@ class Sampler:
                 rows.append(row)
                 self._recent.append(stamp)
                 n += 1
-                if self._out_since and row.dtype.kind == "f" and np.isnan(row).any():
-                    for name in self._out_frames:      # framed without a missing chip (empty cells)
-                        self._out_frames[name] += 1
+                self._count_without(row)
             self.frames += n
             if stop_at is not None and now >= stop_at:
                 break
@@ -280,9 +288,7 @@ class Sampler:
             self._set_missing(getattr(src, "missing_chips", ()))   # frames go on without a chip gone
             if len(v) == 0:                   # the source has run out (a replay that ended)
                 break
-            if self._out_since and np.asarray(v).dtype.kind == "f" and np.isnan(v).any():
-                for name in self._out_frames:     # framed without a missing chip (empty cells)
-                    self._out_frames[name] += int(np.isnan(v).any(axis=1).sum())
+            self._count_without(v)
             stamp = time.monotonic_ns()
             if prev is not None and stamp - prev >= 1.5 * period_ns:
                 self._gap(prev, stamp, period_ns, skipped=0)     # counted by the deadlines

@@ -16,6 +16,13 @@ from pi.cli import main
 INSOLE = str(Path(sys.executable).with_name("insole"))
 
 
+def wait_for(folder, pattern: str, timeout_s: float = 20.0, poll_s: float = 0.1) -> None:
+    """Until a file matching ``pattern`` is in ``folder`` (a logger has begun its session)."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline and not any(folder.glob(pattern)):
+        time.sleep(poll_s)
+
+
 def run(*args, timeout=60, env=None):
     return subprocess.run([INSOLE, *args], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
@@ -124,9 +131,7 @@ def test_replay_plays_a_session_through_the_pipeline(session, tmp_path):
 def _start_logger(tmp_path):
     p = subprocess.Popen([INSOLE, "run", "--source", "sim", "--headless", "--out", str(tmp_path)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 20
-    while time.time() < deadline and not any(tmp_path.iterdir()):
-        time.sleep(0.1)
+    wait_for(tmp_path, "*")
     time.sleep(4.0)                    # long enough for two fsyncs
     return p
 
@@ -188,9 +193,7 @@ def test_a_signal_to_the_whole_process_group_ends_the_run_cleanly(tmp_path, sig)
     p = subprocess.Popen([INSOLE, "run", "--source", "emulated", "--board", "ideal", "--headless",
                           "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and not any(tmp_path.glob("*/landings.csv")):
-        time.sleep(0.1)
+    wait_for(tmp_path, "*/landings.csv", 60)
     time.sleep(3.0)                    # sampling, the helpers all started
     os.killpg(p.pid, sig)
     out, err = p.communicate(timeout=30)
@@ -227,9 +230,7 @@ def test_a_disk_full_while_logging_says_how_much_was_saved(tmp_path):
 def test_a_session_folder_deleted_while_logging_is_not_called_saved(tmp_path):
     p = subprocess.Popen([INSOLE, "run", "--source", "sim", "--headless", "--duration", "8", "--out", str(tmp_path)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 20
-    while time.time() < deadline and not any(tmp_path.glob("*/samples.csv")):
-        time.sleep(0.05)
+    wait_for(tmp_path, "*/samples.csv", poll_s=0.05)
     import shutil
     shutil.rmtree(next(tmp_path.iterdir()))
     out, err = p.communicate(timeout=30)
@@ -260,9 +261,7 @@ def test_report_on_a_session_being_recorded_says_so_not_that_it_was_killed(tmp_p
     p = subprocess.Popen([INSOLE, "run", "--source", "sim", "--headless", "--duration", "20", "--out", str(tmp_path)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.time() + 20
-        while time.time() < deadline and not any(tmp_path.glob("*/landings.csv")):
-            time.sleep(0.1)
+        wait_for(tmp_path, "*/landings.csv")
         time.sleep(4.0)
         assert main(["report", str(next(tmp_path.iterdir())), "--json"]) == 0
         notes = json.loads(capsys.readouterr().out)["notes"]

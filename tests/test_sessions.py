@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from test_cli import wait_for
+
 from pi.cli import main
 from pi.report import report
 from pi.sessions import clock, local_time, size
@@ -97,9 +99,7 @@ def test_a_session_being_recorded_by_insole_run(tmp_path, capsys):
     p = subprocess.Popen([INSOLE, "run", "--source", "sim", "--headless", "--out", str(tmp_path)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 20
-        while time.time() < deadline and not list(tmp_path.glob("*/samples.csv")):
-            time.sleep(0.1)
+        wait_for(tmp_path, "*/samples.csv")
         time.sleep(3)
         (r,) = listed(tmp_path, capsys)
         assert r["status"] == "recording" and 2 < r["duration_s"] < 6 and r["landings"] >= 3

@@ -150,6 +150,9 @@ class AdsSource:
             if jobs:
                 wait = max(OSC_TOLERANCE / ads.data_rate for ads, _, _ in jobs) + WAKE_S
                 self.plan.append((jobs, wait))
+        # chip names by driver object, and the chips the plan reads: looked up per frame
+        self._names = {id(a): n for n, a in self.ads.items()}
+        self._used = {self._names[id(j[0])] for jobs, _ in self.plan for j in jobs}
         self.input_offsets_s = self._nominal_offsets()
         self.reader = None
         self.notice: str | None = None
@@ -488,8 +491,9 @@ class AdsSource:
             cpu.begin()
         now = time.monotonic()
         out_ = self._out
+        names = self._names
         for jobs, wait in self.plan:
-            live = [j for j in jobs if out_.get(self._name_of(j[0]), 0.0) <= now]
+            live = [j for j in jobs if out_.get(names[id(j[0])], 0.0) <= now] if out_ else list(jobs)
             for job in list(live):
                 try:
                     self._retry(job[0]._write_register, 1, job[1])
@@ -506,29 +510,27 @@ class AdsSource:
                             raise BusError(f"chip at 0x{ads.i2c_device.device_address:02x} never finished a conversion")
                         time.sleep(OS_POLL_S)
                     out[col] = ads._conversion_value(self._retry(ads._read_register, 0))
-                    out_.pop(self._name_of(ads), None)
+                    if out_:
+                        out_.pop(names[id(ads)], None)
                 except BusError:
                     self._chip_out(ads, now, live, job)
-            for job in jobs:
-                if job not in live:
-                    out[job[2]] = np.nan
+            if len(live) < len(jobs):
+                for job in jobs:
+                    if job not in live:
+                        out[job[2]] = np.nan
             if cpu is not None:
                 cpu.checkpoint()
-        used = {self._name_of(j[0]) for jobs, _ in self.plan for j in jobs}
-        if out_ and (used <= set(out_) or not self.partial_frames):
+        if out_ and (self._used <= set(out_) or not self.partial_frames):
             # none answers (no frame at all: the sampler waits), or a caller that wants whole frames
             err = BusError(f"chip {', '.join(sorted(out_))} not answering")
             err.chip, err.chips = sorted(out_)[0], sorted(out_)
             raise err
         self.missing_chips = sorted(out_)
 
-    def _name_of(self, ads) -> str:
-        return next(n for n, a in self.ads.items() if a is ads)
-
     def _chip_out(self, ads, now: float, live: list, job) -> None:
         """A chip that failed its retries: frames go on without it, tried again every PROBE_S."""
         from pi.sources.ads_ready import PROBE_S
-        self._out[self._name_of(ads)] = now + PROBE_S
+        self._out[self._names[id(ads)]] = now + PROBE_S
         for j in [j for j in live if j[0] is ads]:
             live.remove(j)
 
