@@ -1,15 +1,21 @@
-"""Landing features: what is measured of each landing, in two forms.
+"""Landing features: what is measured of each landing, by one implementation.
 
-:func:`landing_features` takes one contact (the live loop, one landing at a time);
-:func:`landing_features_batch` takes all the landings of one foot at once, padded into arrays
-and reduced together (the offline report, where thousands of small numpy calls per session would
-dominate). They compute the same quantities by the same definitions and are tested to agree:
+:func:`landing_features` takes any number of contacts of one foot (one, as the live loop
+completes it; all of a recording's, offline) and reduces them together: each contact's frames
+are padded into arrays, so a session's thousands of landings cost a few numpy calls per group
+rather than a few per landing. :func:`strike_at_contact` is its first part alone, for the early
+verdict the live loop gives before toe-off. The definitions:
 
-* strike index, strike class, first region and rearfoot lag: :mod:`analysis.strike`;
+* strike index, first region and rearfoot lag at initial contact; the class from them by the
+  rule of :mod:`analysis.strike`;
 * ``peak_force_n``: the largest summed force of the contact, N;
 * ``loading_rate_bw_s``: from 200 N to 90 % of the first peak (the impact peak of a heel landing,
   else the single peak), BW/s (Lieberman et al. 2010);
 * ``cop_path``: the COP of every frame above the off-level, fractions of the foot.
+
+Frames are given as ``t_s`` (n,) s and ``force_n`` (n, k) N, the foot's raw calibrated forces
+(before each contact's baseline is taken off), with ``first`` the global index of their frame 0:
+a contact's frames ``[c.start, c.end)`` are ``t_s[c.start - first:c.end - first]``.
 """
 
 from __future__ import annotations
@@ -19,9 +25,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .contacts import Contact, ContactParams
-from .cop import cop
 from .layout import REARFOOT_Y, region_of
-from .strike import StrikeParams, classify, crossing_time, initial_contact
+from .strike import StrikeParams, classify
 
 G = 9.80665   # m/s², standard gravity: body weight (BW) = mass × G
 
@@ -32,6 +37,9 @@ class GaitParams:
     strike: StrikeParams = StrikeParams()
     loading_from_n: float = 200.0     # loading rate from this force… (Lieberman et al. 2010)
     loading_to_frac: float = 0.9      # …to this share of the first (impact) peak
+    #: the first peak ends where the force has fallen this share of the contact's peak below its
+    #: running maximum (the dip after a heel landing's impact transient)
+    peak_drop_frac: float = 0.05
 
 
 @dataclass
@@ -49,7 +57,7 @@ class Landing:
     peak_force_n: float
     peak_force_bw: float | None
     loading_rate_bw_s: float | None
-    flight_ms: float | None = None   # aerial time before this landing (analysis.summary)
+    flight_ms: float | None = None   # aerial time before this landing (analysis.summary.FlightTimer)
     cop_path: np.ndarray = field(default_factory=lambda: np.empty((0, 2)), repr=False)  # (m, 2) x, y
 
     def csv_row(self) -> dict:
@@ -58,46 +66,14 @@ class Landing:
         return d
 
 
-def _first_peak_index(total: np.ndarray, drop_frac: float = 0.05) -> int:
-    """Index of the first peak of a force curve: the maximum before the force first falls
-    ``drop_frac`` of the overall peak below its running maximum (the impact peak of a heel
-    landing; the single peak of a landing without an impact transient)."""
-    peak = total.max()
-    fall = np.flatnonzero(total < np.maximum.accumulate(total) - drop_frac * peak)
-    stop = max(1, int(fall[0])) if fall.size else len(total)
-    return int(np.argmax(total[:stop]))
+@dataclass(frozen=True)
+class StrikeAtContact:
+    """The strike class of a contact and what decided it (see :mod:`analysis.strike`)."""
 
-
-def landing_features(t_s: np.ndarray, raw_force_n: np.ndarray, c: Contact, x: np.ndarray,
-                     y: np.ndarray, foot: str, body_mass_kg: float | None,
-                     params: GaitParams = GaitParams()) -> Landing:
-    """Features of one contact from its frames ``[c.start, c.end)``.
-
-    ``t_s`` (n,) s and ``raw_force_n`` (n, k) N: the contact's frames, forces before the
-    contact's baseline is taken off.
-    """
-    f = raw_force_n - c.baseline_n
-    ic = initial_contact(t_s, f, x, y, c.t_on_s, c.detect - c.start, c.on_n, params.strike)
-    total = f.sum(axis=1)
-    peak = float(total.max())
-    bw = body_mass_kg * G if body_mass_kg else None
-    lr = None
-    if bw:
-        i_pk = _first_peak_index(total)
-        top = params.loading_to_frac * float(total[i_pk])
-        if top > params.loading_from_n:
-            t_a = crossing_time(t_s[: i_pk + 1], total[: i_pk + 1], params.loading_from_n)
-            t_b = crossing_time(t_s[: i_pk + 1], total[: i_pk + 1], top)
-            if t_a is not None and t_b is not None and t_b > t_a:
-                lr = (top - params.loading_from_n) / (t_b - t_a) / bw
-    cx, cy = cop(f, x, y, c.off_n)
-    ok = np.isfinite(cy)
-    return Landing(foot=foot, t_on_s=c.t_on_s, t_off_s=c.t_off_s, contact_ms=c.contact_ms,
-                   strike=ic["strike"], strike_index=ic["strike_index"],
-                   first_region=ic["first_region"], rear_lag_ms=ic["rear_lag_ms"],
-                   peak_force_n=peak, peak_force_bw=peak / bw if bw else None,
-                   loading_rate_bw_s=lr, cop_path=np.column_stack([cx[ok], cy[ok]]))
-
+    strike: str
+    strike_index: float          # %, NaN when no force was seen in the window
+    first_region: str | None
+    rear_lag_ms: float | None    # None: the rearfoot took no load in the window (or has no sensor)
 
 
 _GROUP = 256        # landings padded together; grouped by length so one long contact stays cheap
@@ -109,9 +85,9 @@ def _first_true(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _crossing_times(t: np.ndarray, v: np.ndarray, level: np.ndarray, usable: np.ndarray, at_first=None):
-    """Vectorised :func:`analysis.strike.crossing_time`: per row, the first time ``v`` reaches
-    ``level`` among the ``usable`` frames (a prefix of each row), interpolated; NaN if never;
-    ``at_first`` (if not None) where the first frame already reaches it."""
+    """Per row, the first time ``v`` reaches ``level`` among the ``usable`` frames (a prefix of
+    each row), interpolated linearly between frames; NaN if never; ``at_first`` (if not None)
+    where the first frame already reaches it (the crossing was at or before it), else its time."""
     rows = np.arange(len(v))
     i, hit = _first_true((v >= level[:, None]) & usable)
     ip = np.maximum(i - 1, 0)
@@ -123,91 +99,130 @@ def _crossing_times(t: np.ndarray, v: np.ndarray, level: np.ndarray, usable: np.
     return np.where(hit, out, np.nan)
 
 
-def landing_features_batch(t_s: np.ndarray, force_n: np.ndarray, contacts: list[Contact],
-                           x: np.ndarray, y: np.ndarray, foot: str, body_mass_kg: float | None,
-                           params: GaitParams = GaitParams()) -> list[Landing]:
-    """:func:`landing_features` of many contacts of one foot at once.
+class _Padded:
+    """Contacts of one foot padded into (m, L) arrays: ``t`` s, ``f`` baseline-corrected forces
+    (m, L, k) N (0 outside a contact), ``inside`` which cells are the contact's frames."""
 
-    ``t_s`` (n,) s and ``force_n`` (n, k) N: the whole recording of this foot (raw calibrated
-    forces); ``contacts``: the landings, as found by :func:`analysis.contacts.detect_contacts`.
+    def __init__(self, t_s, force_n, cs: list[Contact], first: int, ends: list[int] | None = None):
+        self.cs = cs
+        self.start = np.array([c.start for c in cs]) - first
+        self.length = np.array(ends if ends is not None else [c.end for c in cs]) - first - self.start
+        L = int(self.length.max())
+        self.col = np.arange(L)
+        self.inside = self.col[None, :] < self.length[:, None]
+        frame = np.minimum(self.start[:, None] + self.col[None, :], len(t_s) - 1)
+        self.t = t_s[frame]
+        base = np.array([c.baseline_n for c in cs])
+        f = force_n[frame] - base[:, None, :]
+        f[~self.inside] = 0.0
+        self.f = f
+        self.fp = np.maximum(f, 0.0)
+        self.t_on = np.array([c.t_on_s for c in cs])
+
+
+def _initial_contact(p: _Padded, x, y, sp: StrikeParams):
+    """Strike index (%), the y of the first loaded sensor, and the rearfoot lag (ms, NaN: none
+    in the window) of each padded contact.
+
+    The SI is the COP along the foot over the frames from the contact's first (at or above the
+    edge level) to the one it was detected in, forces summed (Cavanagh & Lafortune 1980); the
+    rearfoot "takes load" when its summed force reaches ``rear_level_frac`` of the detection
+    level within ``flat_window_ms`` of contact; already there in the first frame is a lag of 0
+    (the interpolated contact time lies before that frame), not one frame."""
+    cs = p.cs
+    det = np.array([c.detect - c.start for c in cs])
+    window = (p.fp * (p.col[None, :] <= det[:, None])[:, :, None]).sum(axis=1)     # (m, k)
+    w_total = window.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        si = np.where(w_total > 0, 100.0 * (window @ y) / w_total, np.nan)
+    first_y = y[p.fp[:, 0, :].argmax(axis=1)]
+    rear = y < REARFOOT_Y
+    lag = np.full(len(cs), np.nan)
+    if rear.any():
+        on = np.array([c.on_n for c in cs])
+        in_window = p.inside & (p.t <= (p.t_on + sp.flat_window_ms / 1000.0 + 1e-9)[:, None])
+        t_rear = _crossing_times(p.t, p.fp[:, :, rear].sum(axis=2), on * sp.rear_level_frac, in_window, -np.inf)
+        lag = np.maximum(0.0, (t_rear - p.t_on) * 1000.0)
+    return si, first_y, lag
+
+
+def _strikes(si, first_y, lag, sp: StrikeParams) -> list[StrikeAtContact]:
+    out = []
+    for s_i, y_i, lag_i in zip(si.tolist(), first_y.tolist(), lag.tolist()):
+        lag_i = None if np.isnan(lag_i) else lag_i
+        # no force in the window (NaN SI): nothing says where the foot landed; midfoot, the
+        # class between the two the SI would decide
+        strike = classify(s_i, lag_i, sp) if np.isfinite(s_i) else "midfoot"
+        out.append(StrikeAtContact(strike, s_i, region_of(y_i), lag_i))
+    return out
+
+
+def strike_at_contact(t_s: np.ndarray, force_n: np.ndarray, c: Contact, upto: int, x: np.ndarray,
+                      y: np.ndarray, params: GaitParams = GaitParams(), first: int = 0) -> StrikeAtContact:
+    """The strike class of contact ``c`` from its frames up to global frame ``upto`` (exclusive),
+    which must reach ``flat_window_ms`` past contact; the same as its landing's, given later."""
+    return _strikes(*_initial_contact(_Padded(t_s, force_n, [c], first, [upto]), x, y, params.strike),
+                    params.strike)[0]
+
+
+def landing_features(t_s: np.ndarray, force_n: np.ndarray, contacts: list[Contact],
+                     x: np.ndarray, y: np.ndarray, foot: str, body_mass_kg: float | None,
+                     params: GaitParams = GaitParams(), first: int = 0) -> list[Landing]:
+    """The :class:`Landing` of each contact of one foot (complete ones, in the given order).
+
+    ``t_s``, ``force_n``, ``first``: frames holding every contact (module docstring);
+    ``x``, ``y`` (k,): the foot's sensor positions, fractions of the foot; ``body_mass_kg``
+    (None: unknown) gives the BW figures.
     """
     order = sorted(range(len(contacts)), key=lambda i: contacts[i].end - contacts[i].start)
     out: list[Landing | None] = [None] * len(contacts)
     for g in range(0, len(order), _GROUP):
         idx = order[g:g + _GROUP]
-        for i, landing in zip(idx, _batch_group(t_s, force_n, [contacts[i] for i in idx], x, y, foot,
-                                                 body_mass_kg, params)):
+        for i, landing in zip(idx, _group(_Padded(t_s, force_n, [contacts[i] for i in idx], first),
+                                          x, y, foot, body_mass_kg, params)):
             out[i] = landing
     return out
 
 
-def _batch_group(t_s, force_n, cs, x, y, foot, body_mass_kg, params):
-    sp: StrikeParams = params.strike
-    m = len(cs)
-    start = np.array([c.start for c in cs])
-    length = np.array([c.end - c.start for c in cs])
-    L = int(length.max())
-    col = np.arange(L)
-    inside = col[None, :] < length[:, None]                          # (m, L)
-    frame = np.minimum(start[:, None] + col[None, :], len(t_s) - 1)
-    t = t_s[frame]
-    base = np.array([c.baseline_n for c in cs])                      # (m, k)
-    f = force_n[frame] - base[:, None, :]                            # (m, L, k)
-    f[~inside] = 0.0
-    fp = np.maximum(f, 0.0)
-    rows = np.arange(m)
-    t_on = np.array([c.t_on_s for c in cs])
-    on = np.array([c.on_n for c in cs])
-    off = np.array([c.off_n for c in cs])
-    det = np.array([c.detect - c.start for c in cs])
+def _group(p: _Padded, x, y, foot, body_mass_kg, params: GaitParams) -> list[Landing]:
+    m = len(p.cs)
+    rows, col = np.arange(m), p.col
+    strikes = _strikes(*_initial_contact(p, x, y, params.strike), params.strike)
 
-    # initial contact (analysis.strike.initial_contact)
-    window = (fp * (col[None, :] <= det[:, None])[:, :, None]).sum(axis=1)     # (m, k)
-    w_total = window.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        si = np.where(w_total > 0, 100.0 * (window @ y) / w_total, np.nan)
-    first_y = y[fp[:, 0, :].argmax(axis=1)]
-    rear = y < REARFOOT_Y
-    lag = np.full(m, np.nan)
-    if rear.any():
-        in_window = inside & (t <= (t_on + sp.flat_window_ms / 1000.0 + 1e-9)[:, None])
-        t_rear = _crossing_times(t, fp[:, :, rear].sum(axis=2), on * sp.rear_level_frac, in_window, -np.inf)
-        lag = np.maximum(0.0, (t_rear - t_on) * 1000.0)
-
-    # force: peak and loading rate
-    total = np.where(inside, f.sum(axis=2), -np.inf)
+    # force: peak and loading rate (to the first peak: where the force has first fallen
+    # ``peak_drop_frac`` of the peak below its running maximum, the maximum before that)
+    total = np.where(p.inside, p.f.sum(axis=2), -np.inf)
     peak = total.max(axis=1)
     bw = body_mass_kg * G if body_mass_kg else None
     lr = np.full(m, np.nan)
     if bw:
-        fall = total < np.maximum.accumulate(total, axis=1) - 0.05 * peak[:, None]
+        fall = total < np.maximum.accumulate(total, axis=1) - params.peak_drop_frac * peak[:, None]
         i_fall, any_fall = _first_true(fall)
-        stop = np.where(any_fall, np.maximum(1, i_fall), length)
+        stop = np.where(any_fall, np.maximum(1, i_fall), p.length)
         i_pk = np.where(col[None, :] < stop[:, None], total, -np.inf).argmax(axis=1)
         top = params.loading_to_frac * total[rows, i_pk]
         upto = col[None, :] <= i_pk[:, None]
-        t_a = _crossing_times(t, total, np.full(m, params.loading_from_n), upto)
-        t_b = _crossing_times(t, total, top, upto)
+        t_a = _crossing_times(p.t, total, np.full(m, params.loading_from_n), upto)
+        t_b = _crossing_times(p.t, total, top, upto)
         with np.errstate(invalid="ignore", divide="ignore"):
             ok = (top > params.loading_from_n) & (t_b > t_a)
             lr = np.where(ok, (top - params.loading_from_n) / (t_b - t_a) / bw, np.nan)
 
     # COP path of every frame above the off-level
-    ftot = fp.sum(axis=2)
+    off = np.array([c.off_n for c in p.cs])
+    ftot = p.fp.sum(axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cx = (fp @ x) / ftot
-        cy = (fp @ y) / ftot
-    loaded = inside & (ftot > np.maximum(off, 0.0)[:, None])
+        cx = (p.fp @ x) / ftot
+        cy = (p.fp @ y) / ftot
+    loaded = p.inside & (ftot > np.maximum(off, 0.0)[:, None])
 
     out = []
-    for i, c in enumerate(cs):
-        s_i = float(si[i])
-        lag_i = None if np.isnan(lag[i]) else float(lag[i])
+    for i, (c, s) in enumerate(zip(p.cs, strikes)):
         ok_i = loaded[i]
         out.append(Landing(
             foot=foot, t_on_s=c.t_on_s, t_off_s=c.t_off_s, contact_ms=c.contact_ms,
-            strike=classify(s_i, lag_i, sp) if np.isfinite(s_i) else "midfoot",
-            strike_index=s_i, first_region=region_of(float(first_y[i])), rear_lag_ms=lag_i,
+            strike=s.strike, strike_index=s.strike_index, first_region=s.first_region,
+            rear_lag_ms=s.rear_lag_ms,
             peak_force_n=float(peak[i]), peak_force_bw=float(peak[i]) / bw if bw else None,
             loading_rate_bw_s=None if np.isnan(lr[i]) else float(lr[i]),
             cop_path=np.column_stack([cx[i][ok_i], cy[i][ok_i]])))

@@ -1,17 +1,18 @@
 """The gait core: stored values → newtons → contacts → landings with their features.
 
-Two forms of one computation:
+Two drivers of one computation:
 
 * :class:`StreamingGait` — used live: frames arrive in blocks of any size (one frame included),
   memory is constant, and each landing gives an early :class:`Verdict` (within ~40 ms of
   contact, for same-step feedback) and then a full :class:`Landing` after toe-off.
-* :func:`analyse` — used offline: the whole recording at once, vectorised.
+* :func:`analyse` — used offline: the whole recording at once.
 
-Both find contacts with the same state machine (:mod:`analysis.contacts`); features come from
-:func:`analysis.features.landing_features` one landing at a time (live) or
-:func:`analysis.features.landing_features_batch` all at once (offline), which compute the same
-definitions. They agree landing for landing (tested in ``tests/test_gait_agreement.py``). The
-first verdicts of a session wait for the one-second warm-up that measures the sensors' zero.
+Both find contacts with the same state machine (:mod:`analysis.contacts`, which steps it frame by
+frame live and jumps from crossing to crossing offline), measure each landing with the one
+:func:`analysis.features.landing_features` (handed the contacts a block completed, live; all of
+a foot's, offline), and time flights with the one :class:`analysis.summary.FlightTimer`. They
+agree landing for landing (tested in ``tests/test_gait_agreement.py``). The first verdicts of a
+session wait for the one-second warm-up that measures the sensors' zero.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ import numpy as np
 
 from .calibration import Calibrator
 from .contacts import Contact, ContactTracker, detect_contacts
-from .features import G, GaitParams, Landing, landing_features, landing_features_batch  # noqa: F401
+from .features import G, GaitParams, Landing, landing_features, strike_at_contact  # noqa: F401
 from .layout import Layout
-from .strike import initial_contact
-from .summary import flights_before
+from .summary import FlightTimer, flights_before
 
 @dataclass(frozen=True)
 class Verdict:
@@ -87,8 +87,21 @@ class StreamingGait:
         self.feet = [_Foot(f, layout.index[f], layout, rate_hz, params) for f in layout.feet]
         self._decide_after_s = max(params.contact.min_contact_ms, params.strike.flat_window_ms) / 1000.0
         self._last_t: float | None = None
+        self._flights = FlightTimer(layout.feet)
 
     def push(self, t_s: np.ndarray, values: np.ndarray) -> list:
+        return self._timed(self._push_all(t_s, values))
+
+    def _timed(self, events: list) -> list:
+        """``events`` with each landing's flight time set (and each gap noted for the next)."""
+        for ev in events:
+            if isinstance(ev, Gap):
+                self._flights.gap(ev.t_on_s)
+            elif isinstance(ev, Landing):
+                ev.flight_ms = self._flights(ev)
+        return events
+
+    def _push_all(self, t_s: np.ndarray, values: np.ndarray) -> list:
         t_s = np.asarray(t_s, dtype=float)
         if len(t_s) == 0:
             return []
@@ -117,16 +130,14 @@ class StreamingGait:
     def _gap(self, t_resume_s: float) -> list:
         events: list = []
         for ft in self.feet:
-            for c in ft.tracker.gap():
-                events.extend(self._finished(ft, c))
+            events.extend(self._finished(ft, ft.tracker.gap()))
         return events + [Gap(t_resume_s)]
 
     def _push(self, t_s: np.ndarray, forces: np.ndarray, missing: np.ndarray | None = None) -> list:
         events: list = []
         for ft in self.feet:
             if missing is None and not ft.unsampled:
-                for c in ft.tracker.push(t_s, forces[:, ft.idx]):
-                    events.extend(self._finished(ft, c))
+                events.extend(self._finished(ft, ft.tracker.push(t_s, forces[:, ft.idx])))
             else:
                 events.extend(self._push_with_holes(ft, t_s, forces[:, ft.idx],
                                                     np.zeros(len(t_s), bool) if missing is None
@@ -167,15 +178,12 @@ class StreamingGait:
                     events.extend(self._hole(ft))
                 if ft.hole_gapped:
                     events.append(Gap(float(t_s[a]), ft.foot))
-            for c in ft.tracker.push(t_s[a:b], f[a:b]):
-                events.extend(self._finished(ft, c))
+            events.extend(self._finished(ft, ft.tracker.push(t_s[a:b], f[a:b])))
         return events
 
     def _hole(self, ft: _Foot) -> list:
         """A foot's hole has become a gap: its contact under way ends, unmeasured."""
-        events: list = []
-        for c in ft.tracker.gap():
-            events.extend(self._finished(ft, c))
+        events = self._finished(ft, ft.tracker.gap())
         ft.hole_gapped = True
         return events + [Gap(ft.hole_from, ft.foot)]
 
@@ -202,26 +210,31 @@ class StreamingGait:
         """End of the stream: complete what can be completed."""
         events: list = []
         for ft in self.feet:
-            for c in ft.tracker.finish():
-                events.extend(self._finished(ft, c))
-        return events
+            events.extend(self._finished(ft, ft.tracker.finish()))
+        return self._timed(events)
 
     def _verdict(self, ft: _Foot, c: Contact, upto: int) -> Verdict:
         tr = ft.tracker
-        ic = initial_contact(tr.times(c.start, upto), tr.forces(c.start, upto) - c.baseline_n,
-                             ft.x, ft.y, c.t_on_s, c.detect - c.start, c.on_n, self.params.strike)
+        s = strike_at_contact(tr.times(c.start, upto), tr.forces(c.start, upto), c, upto, ft.x, ft.y,
+                              self.params, first=c.start)
         ft.verdict_for = c.start
-        return Verdict(ft.foot, c.t_on_s, ic["strike"], ic["strike_index"], ic["first_region"])
+        return Verdict(ft.foot, c.t_on_s, s.strike, s.strike_index, s.first_region)
 
-    def _finished(self, ft: _Foot, c: Contact) -> list:
-        if not is_landing(c, self.params):
+    def _finished(self, ft: _Foot, contacts: list[Contact]) -> list:
+        """The events of contacts just completed: each landing's verdict (if not given early:
+        the same figures) and the landing, measured together from the frames the ring holds."""
+        cs = [c for c in contacts if is_landing(c, self.params)]
+        if not cs:
             return []
         tr = ft.tracker
+        g0, g1 = min(c.start for c in cs), max(c.end for c in cs)
         out = []
-        if ft.verdict_for != c.start:
-            out.append(self._verdict(ft, c, c.end))
-        out.append(landing_features(tr.times(c.start, c.end), tr.forces(c.start, c.end), c,
-                                    ft.x, ft.y, ft.foot, self.body_mass_kg, self.params))
+        for c, l in zip(cs, landing_features(tr.times(g0, g1), tr.forces(g0, g1), cs, ft.x, ft.y, ft.foot,
+                                             self.body_mass_kg, self.params, first=g0)):
+            if ft.verdict_for != c.start:
+                out.append(Verdict(ft.foot, l.t_on_s, l.strike, l.strike_index, l.first_region))
+                ft.verdict_for = c.start
+            out.append(l)
         return out
 
 
@@ -266,8 +279,8 @@ def analyse_forces(t_s: np.ndarray, forces: np.ndarray, layout: Layout, rate_hz:
         breaks_s.append(_break_times(tf, resume_i, rows is not None))
         f = np.ascontiguousarray(forces[:, idx] if rows is None else forces[rows][:, idx])
         landings = [c for c in detect_contacts(tf, f, rate_hz, params.contact) if is_landing(c, params)]
-        found = landing_features_batch(tf, f, landings, layout.x[idx], layout.y[idx], foot,
-                                       body_mass_kg, params) if landings else []
+        found = landing_features(tf, f, landings, layout.x[idx], layout.y[idx], foot,
+                                 body_mass_kg, params) if landings else []
         # frames lost (gaps): no landing is measured across one, nor a flight (as live: StreamingGait)
         resume = tf[resume_i]
         if resume.size:

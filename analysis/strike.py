@@ -22,16 +22,16 @@ The rule, and why (evidence in shared/notes/gait.md):
    clearly in the middle third, whatever the heel does next.
 
 The classification uses only the first ``max(detection, flat_window_ms)`` of the contact, so the
-live loop can give its verdict well within the ~50 ms that same-step feedback needs.
+live loop can give its verdict well within the ~50 ms that same-step feedback needs. The strike
+index and the rearfoot lag are measured in :mod:`analysis.features` (one implementation, live
+and offline); this module holds the rule.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from .layout import FOREFOOT_FROM, REARFOOT_BELOW, REARFOOT_Y, region_of
+from .layout import FOREFOOT_FROM, REARFOOT_BELOW
 
 
 @dataclass(frozen=True)
@@ -43,23 +43,6 @@ class StrikeParams:
     #: the rearfoot "takes load" when its summed force reaches this share of the detection
     #: level (a quarter: in a flat landing the heel carries only part of a still small total)
     rear_level_frac: float = 0.25
-
-
-def crossing_time(t: np.ndarray, v: np.ndarray, level: float, at_first: float | None = None) -> float | None:
-    """First time ``v`` reaches ``level`` (linear interpolation between frames), or None.
-
-    ``t`` in seconds; if the first sample already reaches the level, ``at_first`` is returned
-    (its own time when None): the crossing was at or before it.
-    """
-    idx = np.flatnonzero(v >= level)
-    if idx.size == 0:
-        return None
-    i = int(idx[0])
-    if i == 0:
-        return float(t[0]) if at_first is None else at_first
-    v0, v1 = float(v[i - 1]), float(v[i])
-    frac = (level - v0) / (v1 - v0) if v1 != v0 else 1.0
-    return float(t[i - 1] + frac * (t[i] - t[i - 1]))
 
 
 def classify_si(si: float) -> str:
@@ -80,52 +63,3 @@ def classify(strike_index: float, rear_lag_ms: float | None, params: StrikeParam
     if rear_lag_ms is None or rear_lag_ms >= params.flat_window_ms:
         return "forefoot"
     return "midfoot"
-
-
-def initial_contact(t_s: np.ndarray, force_n: np.ndarray, x: np.ndarray, y: np.ndarray,
-                    t_on_s: float, detect_index: int, on_n: float,
-                    params: StrikeParams = StrikeParams()) -> dict:
-    """Features of initial contact from the first frames of one contact of one foot.
-
-    Parameters
-    ----------
-    t_s : (n,) frame times, s; frame 0 is the first frame at or above the contact level.
-    force_n : (n, k) baseline-corrected forces of the foot's sensors, N.
-    x, y : (k,) sensor positions, fractions of the foot.
-    t_on_s : interpolated time of initial contact, s.
-    detect_index : the frame (from frame 0) where the contact was detected (the on-level
-        reached); the SI window runs from frame 0 to it, inclusive.
-    on_n : the detection level, N; the rearfoot "takes load" when its summed force reaches
-        ``params.rear_level_frac`` of it.
-
-    Returns a dict with ``strike_index`` (%), ``cop_x_ic``, ``strike``, ``first_region``,
-    ``rear_lag_ms`` (None when the rearfoot took no load in the window).
-    """
-    f = np.maximum(force_n, 0.0)
-    window = f[: detect_index + 1].sum(axis=0)
-    w_total = window.sum()
-    if w_total > 0:
-        si = 100.0 * float(window @ y / w_total)
-        cx = float(window @ x / w_total)
-    else:
-        si, cx = float("nan"), float("nan")
-    rear = y < REARFOOT_Y
-    rear_lag_ms = None
-    if rear.any():
-        t_window_end = t_on_s + params.flat_window_ms / 1000.0
-        in_window = t_s <= t_window_end + 1e-9
-        # the rearfoot already at its level in the first frame took load at or before contact
-        # (lag 0), not one frame after it: the interpolated contact time lies before that frame
-        t_rear = crossing_time(t_s[in_window], f[in_window][:, rear].sum(axis=1),
-                               on_n * params.rear_level_frac, at_first=-np.inf)
-        if t_rear is not None:
-            rear_lag_ms = max(0.0, (t_rear - t_on_s) * 1000.0)
-    first_region = region_of(float(y[int(np.argmax(f[0]))])) if f.shape[0] else None
-    return {
-        "strike_index": si,
-        "cop_x_ic": cx,
-        "strike": classify(si, rear_lag_ms, params) if np.isfinite(si) else "midfoot",
-        "first_region": first_region,
-        "rear_lag_ms": rear_lag_ms,
-    }
-

@@ -16,7 +16,9 @@ Conventions:
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections import deque
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -92,21 +94,62 @@ def flight_ms_before(landing, prev_other, prev_same) -> float | None:
     return None
 
 
+class FlightTimer:
+    """The flight time before each landing, as the landings come: in time order (offline) or in
+    the order they complete (live, at toe-off); the one rule both use.
+
+    A landing's flight is timed against the other foot's latest landing that began before it
+    (with one foot instrumented, this foot's previous one: :func:`flight_ms_before`), and not at
+    all when frames resumed after a gap between the two (``breaks``, :meth:`gap`). Memory is a
+    few landings per foot and the breaks since them.
+    """
+
+    KEPT = 4                 # landings kept per foot (the latest before a landing is among them)
+
+    def __init__(self, feet: Iterable[str], breaks: Iterable[float] = ()):
+        self.feet = list(feet)
+        self.recent: dict[str, deque] = {f: deque(maxlen=self.KEPT) for f in self.feet}
+        self.breaks = sorted(float(b) for b in breaks)
+
+    def gap(self, t_s: float) -> None:
+        """Frames resumed after a gap at ``t_s`` (s): no flight is timed across it."""
+        bisect.insort(self.breaks, float(t_s))
+        if len(self.breaks) > 64:      # live: forget the breaks older than every landing kept
+            kept = [_get(l, "t_on_s") for d in self.recent.values() for l in d]
+            oldest = min(kept) if kept else float(t_s)
+            self.breaks = self.breaks[bisect.bisect_left(self.breaks, oldest):]
+
+    def _latest_before(self, foot: str | None, t_on: float):
+        earlier = [l for l in self.recent.get(foot, ()) if _get(l, "t_on_s") < t_on]
+        if not earlier:
+            return None
+        prev = max(earlier, key=lambda l: _get(l, "t_on_s"))
+        i = bisect.bisect_right(self.breaks, _get(prev, "t_on_s"))
+        return None if i < len(self.breaks) and self.breaks[i] <= t_on else prev
+
+    def __call__(self, landing) -> float | None:
+        """The flight time (ms) before ``landing`` (None where it cannot be known); the landing
+        is then kept for the ones after it."""
+        foot, t_on = _get(landing, "foot"), _get(landing, "t_on_s")
+        if foot not in self.recent:
+            return None
+        if len(self.feet) == 2:
+            other = self.feet[1] if foot == self.feet[0] else self.feet[0]
+            flight = flight_ms_before(landing, self._latest_before(other, t_on), None)
+        else:
+            flight = flight_ms_before(landing, None, self._latest_before(foot, t_on))
+        self.recent[foot].append(landing)
+        return flight
+
+
 def flights_before(landings: list, feet: Iterable[str], breaks=()):
     """(landing, flight time before it in ms or None) for each landing of ``feet``, in time
-    order (see :func:`flight_ms_before`); none is timed across a gap in the frames (``breaks``)."""
+    order, by :class:`FlightTimer`; none is timed across a gap in the frames (``breaks``)."""
     feet = list(feet)
-    two = len(feet) == 2
-    last: dict[str, Any] = {}
+    timer = FlightTimer(feet, breaks)
     for l in sorted(landings, key=lambda l: _get(l, "t_on_s")):
-        f = _get(l, "foot")
-        if f not in feet:
-            continue
-        if last and _spans_break([max(_get(x, "t_on_s") for x in last.values())], [_get(l, "t_on_s")], breaks)[0]:
-            last = {}
-        other = next((g for g in feet if g != f), None)
-        yield l, flight_ms_before(l, last.get(other) if two else None, None if two else last.get(f))
-        last[f] = l
+        if _get(l, "foot") in feet:
+            yield l, timer(l)
 
 
 def flight_times_ms(landings: list, feet: Iterable[str], breaks=()) -> dict[str, list[float]]:

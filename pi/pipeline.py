@@ -16,7 +16,7 @@ import numpy as np
 from analysis.gait import Gap, Landing, StreamingGait, Verdict
 from analysis.layout import Layout
 from analysis.session import SessionWriter
-from analysis.summary import cadence_of_foot, flight_ms_before, summarise
+from analysis.summary import cadence_of_foot, summarise
 from pi.snapshot import FootView, Health, LandingView, Snapshot
 
 RECENT = 20          # landings in the "last 20" forefoot share
@@ -75,9 +75,6 @@ class LandingLog:
         return out
 
 
-_NO_PATH = np.zeros((0, 2))
-
-
 class Pipeline:
     def __init__(self, layout: Layout, rate_hz: float, body_mass_kg: float | None,
                  writer: SessionWriter | None = None,
@@ -130,32 +127,17 @@ class Pipeline:
                 if self.on_verdict is not None:
                     self.on_verdict(ev)
                 continue
-            ev.flight_ms = self._flight_before(ev)
             fs.recent.append(ev)
             fs.strikes.append(ev.strike)
             fs.landings += 1
             fs.forefoot += ev.strike == "forefoot"
             fs.cop_path = _path_points(ev.cop_path)
             self.strikes_recent.append(ev.strike)
-            # the path is drawn once (fs.cop_path); a slice of it ([:0]) would keep the whole array
-            ev.cop_path = _NO_PATH
             self.landings.append(ev)
             if self.writer is not None:
                 self.writer.write_landing(ev.csv_row())
             if self.on_landing is not None:
                 self.on_landing(ev, self.foot_view(ev.foot))
-
-    def _flight_before(self, landing: Landing) -> float | None:
-        """The same flight time as the batch report: the other foot's last landing that began
-        before this one (landings complete in about the order they begin, so it is in hand)."""
-        def latest_before(foot):
-            fs = self.feet.get(foot)
-            earlier = [l for l in fs.recent if l.t_on_s < landing.t_on_s] if fs else []
-            return max(earlier, key=lambda l: l.t_on_s) if earlier else None
-        if len(self.feet) == 2:
-            other = "right" if landing.foot == "left" else "left"
-            return flight_ms_before(landing, latest_before(other), None)
-        return flight_ms_before(landing, None, latest_before(landing.foot))
 
     # ------------------------------------------------------------------------------ figures ---
     def foot_view(self, foot: str) -> FootView:
