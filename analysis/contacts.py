@@ -20,9 +20,9 @@ found summed in-shoe force with two thresholds within ~1 ms of a force treadmill
   zero applies from that contact on. A contact that lasts ``max_contact_s`` is ended and the
   zero re-estimated, so a sudden jump of the zero cannot hold the detector in one contact.
 
-Two forms run this one state machine: :class:`ContactTracker` (streaming: frames in blocks of any
-size, down to one; constant memory) and :func:`detect_contacts` (batch: jumps from crossing to
-crossing with vectorised searches). They are tested to find the same contacts.
+One :class:`ContactTracker` runs this state machine on frames in blocks of any size, down to one
+(live) or a whole recording (:func:`detect_contacts`), jumping from one threshold crossing to the
+next with vectorised searches; its memory is a ring of the recent frames.
 
 A contact that was already under way at the first frame, or is still open at the last, has no
 observed initial contact or toe-off: it is reported with ``partial=True`` and is not a landing.
@@ -96,7 +96,7 @@ def _median(values) -> float:
 
 
 class _Levels:
-    """The adaptive on/off levels: state shared by both forms so they adapt identically."""
+    """The adaptive on/off levels, as the contacts of a stream change them."""
 
     def __init__(self, p: ContactParams):
         self.p = p
@@ -128,7 +128,7 @@ def _edge_time(t0, t1, v0, v1) -> float:
 
 def _zero_from_low_frames(rows: np.ndarray, totals: np.ndarray) -> tuple[np.ndarray, float]:
     """A per-sensor zero from the frames whose summed force is in its lowest tenth (the foot in
-    the air, for a runner): their mean, so each sensor's noise averages out. Shared by both forms."""
+    the air, for a runner): their mean, so each sensor's noise averages out."""
     low = totals <= np.quantile(totals, 0.1)
     b = rows[low].sum(axis=0) / int(np.count_nonzero(low))
     return b, float(b.sum())
@@ -169,7 +169,7 @@ def _last_below(v: np.ndarray, level: float) -> int | None:
 
 def _locate_onset(k: int, lo_limit: int, last_end: int, get, levels: _Levels, p: ContactParams,
                   fr: _Frames, baseline: np.ndarray, B: float):
-    """Everything done when a contact is detected at frame ``k``; shared by both forms.
+    """Everything done when a contact is detected at frame ``k``.
 
     1. Find the rise: walk back from ``k`` to the last frame less than ``off`` above the lowest
        flight frame before it (the lowest, not the old zero, so that a zero that has drifted
@@ -220,7 +220,7 @@ def _locate_onset(k: int, lo_limit: int, last_end: int, get, levels: _Levels, p:
 
 def _toe_off(e: int, n_available: int, get, levels: _Levels, fr: _Frames, B: float) -> float:
     """Toe-off time of a contact whose force fell below ``off`` at frame ``e``: timed where it
-    falls below the edge level, if that happens within ``edge_search_ms``; shared by both forms."""
+    falls below the edge level, if that happens within ``edge_search_ms``."""
     e1 = min(n_available, e + fr.edge, e + fr.merge)
     _, _, r = get(e, e1)
     below = ((r - B) < levels.edge).nonzero()[0]
@@ -240,12 +240,15 @@ class ContactTracker:
 
     OFF, ON, ENDING = 0, 1, 2
 
-    def __init__(self, n_sensors: int, rate_hz: float, params: ContactParams = ContactParams()):
+    def __init__(self, n_sensors: int, rate_hz: float, params: ContactParams = ContactParams(),
+                 block: int = 0):
         self.p = params
         self.fr = _Frames(params, rate_hz)
         self.levels = _Levels(params)
-        cap = self.fr.horizon * 2
-        self._cap = cap
+        #: frames taken at a time (``block``, at least the horizon): the frames of every contact
+        #: a push completes are still in the ring when it returns (``times``, ``forces``)
+        self.step = max(self.fr.horizon, int(block))
+        self._cap = cap = self.step + self.fr.horizon
         self._t = np.zeros(cap)
         self._f = np.zeros((cap, n_sensors))
         self._r = np.zeros(cap)
@@ -261,21 +264,29 @@ class ContactTracker:
         self.floor = 0                   # first frame after the last gap: onsets are not sought before it
 
     # ring access by global frame index -------------------------------------------------------
+    def _at(self, g0: int, g1: int):
+        """Ring positions of global frames [g0, g1): a slice where they do not wrap (the usual
+        case, and a view, cheaper than an index array)."""
+        a = g0 % self._cap
+        if a + (g1 - g0) <= self._cap:
+            return slice(a, a + g1 - g0)
+        return np.arange(g0, g1) % self._cap
+
     def _get(self, g0: int, g1: int):
-        idx = np.arange(g0, g1) % self._cap
-        return self._t[idx], self._f[idx], self._r[idx]
+        at = self._at(g0, g1)
+        return self._t[at], self._f[at], self._r[at]
 
     def times(self, g0: int, g1: int) -> np.ndarray:
-        return self._t[np.arange(g0, g1) % self._cap]
+        return self._t[self._at(g0, g1)].copy()
 
     def forces(self, g0: int, g1: int) -> np.ndarray:
         """Raw forces (N) of global frames [g0, g1); they must still be in the ring."""
-        return self._f[np.arange(g0, g1) % self._cap]
+        return self._f[self._at(g0, g1)].copy()
 
     def push(self, t_s: np.ndarray, force_n: np.ndarray) -> list[Contact]:
         t_s = np.asarray(t_s, dtype=float)
         force_n = np.asarray(force_n, dtype=float)
-        step = self.fr.horizon        # never overwrite frames the state machine may still need
+        step = self.step              # never overwrite frames the state machine may still need
         if len(t_s) <= step:
             return self._push(t_s, force_n)
         out: list[Contact] = []
@@ -310,33 +321,51 @@ class ContactTracker:
         self.warm = True
 
     def _run(self) -> list[Contact]:
-        """Step the state machine over the frames not yet processed."""
+        """Step the state machine over the frames not yet processed, jumping from one crossing
+        to the next (as :func:`detect_contacts` does): a block of a whole recording costs a few
+        vectorised searches per contact, a block of a few frames a few Python comparisons."""
         out = []
-        lv = self.levels
-        g0 = self.done
-        self.done = self.n
-        a, b = g0 % self._cap, self.n % self._cap
-        totals = self._r[a:b] if a < b else self._r[np.arange(g0, self.n) % self._cap]
-        for i, r in enumerate(totals.tolist()):
-            k = g0 + i
-            T = r - self.total_baseline
-            if self.state == self.ENDING:
-                c = self.open_contact
-                if k >= c.end + self.fr.merge:
-                    out.append(self._finalise())
-                elif T >= lv.on:
-                    self.state = self.ON
-                    continue
-                else:
-                    continue
+        lv, fr = self.levels, self.fr
+        g0, n = self.done, self.n
+        self.done = n
+        tot = self._r[self._at(g0, n)]
+        first = _first if n - g0 > _FEW else _first_few
+        if first is _first_few:
+            tot = tot.tolist()
+        k = g0
+        while k < n:
             if self.state == self.OFF:
-                if T >= lv.on:
-                    self._onset(k)
-            elif T < self.open_contact.off_n:        # state ON
-                self.state = self.ENDING
-                self.open_contact.end = k
-            elif k - self.open_contact.start >= self.fr.max_contact:
-                out.append(self._stuck(k))
+                j = first(tot, self.total_baseline, lv.on, k - g0, n - g0, True)
+                if j < 0:
+                    break
+                k = g0 + j
+                self._onset(k)
+                k += 1
+            elif self.state == self.ON:
+                c = self.open_contact
+                stuck = max(k, c.start + fr.max_contact)     # the frame it has lasted too long at
+                j = first(tot, self.total_baseline, c.off_n, k - g0, min(n, stuck + 1) - g0, False)
+                if j >= 0:
+                    self.state = self.ENDING
+                    c.end = k = g0 + j
+                    k += 1
+                elif stuck < n:
+                    out.append(self._stuck(stuck))
+                    k = stuck + 1
+                else:
+                    break
+            else:                                            # ENDING: a new on-crossing in the merge window?
+                c = self.open_contact
+                m = c.end + fr.merge
+                j = first(tot, self.total_baseline, lv.on, k - g0, min(n, m) - g0, True)
+                if j >= 0:
+                    self.state = self.ON
+                    k = g0 + j + 1
+                elif m < n:
+                    out.append(self._finalise())
+                    k = m                                    # an onset may come at frame m itself
+                else:
+                    break
         return out
 
     def _stuck(self, k: int) -> Contact:
@@ -362,7 +391,7 @@ class ContactTracker:
         c = self.open_contact
         e = c.end
         c.t_off_s = _toe_off(e, self.n, self._get, self.levels, self.fr, self.total_baseline)
-        _finish(c, self._r[np.arange(c.start, e) % self._cap] if e - c.start <= self.fr.max_contact else None,
+        _finish(c, self._r[self._at(c.start, e)] if e - c.start <= self.fr.max_contact else None,
                 self.levels, self.p, self.total_baseline)
         self.last_end = e
         self.open_contact = None
@@ -406,7 +435,7 @@ def _end_stuck(c: Contact, k: int, t_k: float, rows: np.ndarray, totals: np.ndar
 
 def _finish(c: Contact, raw_totals: np.ndarray | None, levels: _Levels, p: ContactParams,
             total_baseline: float) -> None:
-    """Peak force, and the levels' update from a finished contact (shared by both forms)."""
+    """Peak force, and the levels' update from a finished contact."""
     if raw_totals is None:                   # longer than max_contact_s: standing, not a landing
         c.partial = True
         return
@@ -434,66 +463,25 @@ def _first(x: np.ndarray, zero: float, level: float, start: int, stop: int, abov
     return -1
 
 
+_FEW = 32     # frames: fewer to search are compared in Python, where numpy's call costs more
+
+
+def _first_few(x: list, zero: float, level: float, start: int, stop: int, above: bool) -> int:
+    """:func:`_first` over a short list of floats (the same IEEE arithmetic, so the same answer)."""
+    for i in range(start, stop):
+        v = x[i] - zero
+        if (v >= level) if above else (v < level):
+            return i
+    return -1
+
+
 def detect_contacts(t_s: np.ndarray, force_n: np.ndarray, rate_hz: float,
                     params: ContactParams = ContactParams()) -> list[Contact]:
-    """Batch contact detection for one foot: the same state machine as :class:`ContactTracker`,
-    jumping from one threshold crossing to the next.
+    """Every contact of one foot in a whole recording (partial ones included, flagged): a
+    :class:`ContactTracker` given it in one block.
 
     ``t_s`` (n,) s; ``force_n`` (n, k) raw calibrated forces of the foot's sensors, N.
-    Returns every contact, partial ones included (flagged).
     """
-    t_s = np.asarray(t_s, dtype=float)
     f = np.asarray(force_n, dtype=float)
-    r = f.sum(axis=1)
-    n = len(r)
-    p, fr, lv = params, _Frames(params, rate_hz), _Levels(params)
-    baseline = np.zeros(f.shape[1])
-    B = 0.0
-    last_end = -10**9
-    get = lambda g0, g1: (t_s[g0:g1], f[g0:g1], r[g0:g1])
-    out: list[Contact] = []
-    if n:
-        w = min(n, fr.warm)
-        baseline, B = _warm_start(f[:w], r[:w], lv)
-    k = 0
-    while k < n:
-        k = _first(r, B, lv.on, k, n, above=True)
-        if k < 0:
-            break
-        start, partial, t_on, baseline, B = _locate_onset(k, 0, last_end, get, lv, p, fr, baseline, B)
-        c = Contact(start=start, detect=k, end=-1, t_on_s=t_on, t_off_s=float("nan"),
-                    on_n=lv.on, off_n=lv.off, baseline_n=baseline.copy(), partial=partial)
-        # the contact runs until the force drops below off and no new on-crossing follows
-        # within the merge window
-        s = k + 1
-        while True:
-            e = _first(r, B, c.off_n, s, n, above=False)
-            stuck = max(s, c.start + fr.max_contact)   # first frame the streaming form would end it
-            if (e < 0 or e > stuck) and stuck < n:
-                e = -2
-                break
-            if e < 0:
-                break
-            again = _first(r, B, lv.on, e + 1, min(n, e + fr.merge), above=True)
-            if again < 0:
-                break
-            s = again + 1
-        if e == -2:                    # on the ground for max_contact_s: standing or a zero jump
-            baseline, B = _end_stuck(c, stuck, float(t_s[stuck]), f[stuck - fr.max_contact:stuck],
-                                     r[stuck - fr.max_contact:stuck])
-            out.append(c)
-            last_end = stuck
-            k = stuck + 1
-            continue
-        if e < 0:                      # still on the ground at the end of the data
-            c.partial, c.end = True, n
-            c.t_off_s = float(t_s[n - 1])
-            out.append(c)
-            break
-        c.end = e
-        c.t_off_s = _toe_off(e, n, get, lv, fr, B)
-        _finish(c, r[c.start:e] if e - c.start <= fr.max_contact else None, lv, p, B)
-        out.append(c)
-        last_end = e
-        k = e + fr.merge
-    return out
+    tracker = ContactTracker(f.shape[1], rate_hz, params, block=len(f))
+    return tracker.push(t_s, f) + tracker.finish()

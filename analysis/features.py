@@ -167,27 +167,32 @@ def strike_at_contact(t_s: np.ndarray, force_n: np.ndarray, c: Contact, upto: in
 
 def landing_features(t_s: np.ndarray, force_n: np.ndarray, contacts: list[Contact],
                      x: np.ndarray, y: np.ndarray, foot: str, body_mass_kg: float | None,
-                     params: GaitParams = GaitParams(), first: int = 0) -> list[Landing]:
+                     params: GaitParams = GaitParams(), first: int = 0,
+                     strikes: list[StrikeAtContact] | None = None) -> list[Landing]:
     """The :class:`Landing` of each contact of one foot (complete ones, in the given order).
 
     ``t_s``, ``force_n``, ``first``: frames holding every contact (module docstring);
     ``x``, ``y`` (k,): the foot's sensor positions, fractions of the foot; ``body_mass_kg``
-    (None: unknown) gives the BW figures.
+    (None: unknown) gives the BW figures. ``strikes``: each contact's
+    :func:`strike_at_contact`, where the live loop has it already from its early verdict (the
+    same frames give the same figures, so they are not measured twice).
     """
     order = sorted(range(len(contacts)), key=lambda i: contacts[i].end - contacts[i].start)
     out: list[Landing | None] = [None] * len(contacts)
     for g in range(0, len(order), _GROUP):
         idx = order[g:g + _GROUP]
+        known = None if strikes is None else [strikes[i] for i in idx]
         for i, landing in zip(idx, _group(_Padded(t_s, force_n, [contacts[i] for i in idx], first),
-                                          x, y, foot, body_mass_kg, params)):
+                                          x, y, foot, body_mass_kg, params, known)):
             out[i] = landing
     return out
 
 
-def _group(p: _Padded, x, y, foot, body_mass_kg, params: GaitParams) -> list[Landing]:
+def _group(p: _Padded, x, y, foot, body_mass_kg, params: GaitParams, strikes=None) -> list[Landing]:
     m = len(p.cs)
     rows, col = np.arange(m), p.col
-    strikes = _strikes(*_initial_contact(p, x, y, params.strike), params.strike)
+    if strikes is None:
+        strikes = _strikes(*_initial_contact(p, x, y, params.strike), params.strike)
 
     # force: peak and loading rate (to the first peak: where the force has first fallen
     # ``peak_drop_frac`` of the peak below its running maximum, the maximum before that)

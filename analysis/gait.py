@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibration import Calibrator
-from .contacts import Contact, ContactTracker, detect_contacts
+from .contacts import Contact, ContactTracker
 from .features import G, GaitParams, Landing, landing_features, strike_at_contact  # noqa: F401
 from .layout import Layout
-from .summary import FlightTimer, flights_before
+from .summary import FlightTimer
 
 @dataclass(frozen=True)
 class Verdict:
@@ -51,10 +51,14 @@ class Gap:
     foot: str | None = None
 
 
+def gap_s(rate_hz: float) -> float:
+    """The shortest step in time (s) that is a gap: ``GAP_PERIODS`` periods and ``GAP_MIN_S``."""
+    return max(GAP_PERIODS / rate_hz, GAP_MIN_S)
+
+
 def gap_starts(t_s: np.ndarray, rate_hz: float) -> np.ndarray:
-    """Indices i where frame i follows a gap: ``t_s[i] - t_s[i-1]`` of ``GAP_PERIODS`` periods
-    and ``GAP_MIN_S`` or more."""
-    return np.flatnonzero(np.diff(t_s) >= max(GAP_PERIODS / rate_hz, GAP_MIN_S)) + 1
+    """Indices i where frame i follows a gap: ``t_s[i] - t_s[i-1]`` of :func:`gap_s` or more."""
+    return np.flatnonzero(np.diff(t_s) >= gap_s(rate_hz)) + 1
 
 
 def is_landing(c: Contact, params: GaitParams) -> bool:
@@ -62,11 +66,12 @@ def is_landing(c: Contact, params: GaitParams) -> bool:
 
 
 class _Foot:
-    def __init__(self, foot, idx, layout, rate_hz, params):
+    def __init__(self, foot, idx, layout, rate_hz, params, block=0):
         self.foot, self.idx = foot, idx
         self.x, self.y = layout.x[idx], layout.y[idx]
-        self.tracker = ContactTracker(len(idx), rate_hz, params.contact)
+        self.tracker = ContactTracker(len(idx), rate_hz, params.contact, block)
         self.verdict_for: int | None = None   # start frame of the contact already given a verdict
+        self.verdict_strike = None            # its strike figures (StrikeAtContact)
         self.unsampled = False                # in frames where this foot's sensors were not sampled
         self.hole_from = 0.0                  # s: its last frame sampled before them
         self.hole_gapped = False              # the hole has lasted a gap's length
@@ -81,16 +86,37 @@ class StreamingGait:
     """
 
     def __init__(self, layout: Layout, rate_hz: float, body_mass_kg: float | None = None,
-                 params: GaitParams = GaitParams()):
+                 params: GaitParams = GaitParams(), block: int = 0, verdicts: bool = True):
         self.layout, self.rate_hz, self.body_mass_kg, self.params = layout, rate_hz, body_mass_kg, params
         self.calibrate = Calibrator([s.calibration for s in layout])
-        self.feet = [_Foot(f, layout.index[f], layout, rate_hz, params) for f in layout.feet]
+        self.feet = [_Foot(f, layout.index[f], layout, rate_hz, params, block) for f in layout.feet]
+        self.verdicts = verdicts         # give early verdicts (offline, only the landings are wanted)
         self._decide_after_s = max(params.contact.min_contact_ms, params.strike.flat_window_ms) / 1000.0
         self._last_t: float | None = None
         self._flights = FlightTimer(layout.feet)
 
     def push(self, t_s: np.ndarray, values: np.ndarray) -> list:
-        return self._timed(self._push_all(t_s, values))
+        """Frames in (stored values; NaN where a sensor was not sampled), events out."""
+        t_s = np.asarray(t_s, dtype=float)
+        if len(t_s) == 0:
+            return []
+        values = np.asarray(values).reshape(len(t_s), -1)
+        # NaN: a sensor not sampled in that frame (its chip did not answer); its foot has a gap
+        missing = ~np.isfinite(values) if values.dtype.kind == "f" else None
+        if missing is not None and not missing.any():
+            missing = None
+        return self._timed(self._push_frames(t_s, self.calibrate(values), missing))
+
+    def push_forces(self, t_s: np.ndarray, forces: np.ndarray, missing: np.ndarray | None = None) -> list:
+        """:meth:`push` of forces already in newtons, with the cells not sampled given as
+        ``missing`` ((n, n_sensors) bool, or None)."""
+        t_s = np.asarray(t_s, dtype=float)
+        return self._timed(self._push_frames(t_s, forces, missing)) if len(t_s) else []
+
+    def resume(self, t_s: float) -> list:
+        """Frames resume at ``t_s`` after some that could not be read (skipped lines): a gap for
+        every foot, however short. Returns the events it completes."""
+        return self._timed(self._gap(float(t_s)))
 
     def _timed(self, events: list) -> list:
         """``events`` with each landing's flight time set (and each gap noted for the next)."""
@@ -101,23 +127,13 @@ class StreamingGait:
                 ev.flight_ms = self._flights(ev)
         return events
 
-    def _push_all(self, t_s: np.ndarray, values: np.ndarray) -> list:
-        t_s = np.asarray(t_s, dtype=float)
-        if len(t_s) == 0:
-            return []
-        values = np.asarray(values).reshape(len(t_s), -1)
-        # NaN: a sensor not sampled in that frame (its chip did not answer); its foot has a gap
-        missing = ~np.isfinite(values) if values.dtype.kind == "f" else None
-        if missing is not None and not missing.any():
-            missing = None
-        forces = self.calibrate(values)
+    def _push_frames(self, t_s: np.ndarray, forces: np.ndarray, missing: np.ndarray | None) -> list:
         events: list = []
-        prev = np.array([self._last_t]) if self._last_t is not None else t_s[:0]
-        cuts = gap_starts(np.concatenate([prev, t_s]), self.rate_hz) - len(prev)
+        cuts = self._gap_cuts(t_s)
         self._last_t = float(t_s[-1])
         # a contact's frames are read from the trackers' rings when it completes, so a block
         # must not be longer than the rings keep
-        step = self.feet[0].tracker.fr.horizon if self.feet else len(t_s)
+        step = self.feet[0].tracker.step if self.feet else len(t_s)
         bounds = [0, *cuts.tolist(), len(t_s)]
         for a0, a1 in zip(bounds[:-1], bounds[1:]):
             if a0 in cuts:
@@ -126,6 +142,20 @@ class StreamingGait:
                 b = min(a + step, a1)
                 events.extend(self._push(t_s[a:b], forces[a:b], None if missing is None else missing[a:b]))
         return events
+
+    def _gap_cuts(self, t_s: np.ndarray) -> np.ndarray:
+        """Indices of the block's frames that follow a gap (:func:`gap_starts`, the previous
+        block's last frame included); a live block of a few frames is checked in Python, where
+        numpy's calls cost more than the check."""
+        if len(t_s) <= 16:
+            ts = t_s.tolist()
+            prev = [self._last_t] if self._last_t is not None else []
+            both = prev + ts
+            g = gap_s(self.rate_hz)
+            return np.array([i + 1 - len(prev) for i in range(len(both) - 1) if both[i + 1] - both[i] >= g],
+                            dtype=np.intp)
+        prev = np.array([self._last_t]) if self._last_t is not None else t_s[:0]
+        return gap_starts(np.concatenate([prev, t_s]), self.rate_hz) - len(prev)
 
     def _gap(self, t_resume_s: float) -> list:
         events: list = []
@@ -144,7 +174,8 @@ class StreamingGait:
                                                     else missing[:, ft.idx].any(axis=1)))
             c = ft.tracker.open_contact
             # only while the foot is still down: a knock that has already ended gets no verdict
-            if c is not None and not c.partial and ft.verdict_for != c.start and ft.tracker.state == ft.tracker.ON:
+            if (self.verdicts and c is not None and not c.partial and ft.verdict_for != c.start
+                    and ft.tracker.state == ft.tracker.ON):
                 tr = ft.tracker
                 if tr.n > c.detect and tr.last_t_s >= c.t_on_s + self._decide_after_s:
                     events.append(self._verdict(ft, c, tr.n))
@@ -159,7 +190,7 @@ class StreamingGait:
         foot's toe-offs from before it) and again when its frames resume; a shorter hole (a
         reading or two) breaks nothing. The other feet go on."""
         events: list = []
-        gap_s = max(GAP_PERIODS / self.rate_hz, GAP_MIN_S)
+        gap = gap_s(self.rate_hz)
         edges = np.flatnonzero(np.diff(np.concatenate([[ft.unsampled], miss]).astype(np.int8)))
         bounds = [0, *edges.tolist(), len(t_s)]
         for a, b in zip(bounds[:-1], bounds[1:]):
@@ -169,12 +200,12 @@ class StreamingGait:
                 if not ft.unsampled:
                     ft.unsampled, ft.hole_gapped = True, False
                     ft.hole_from = ft.tracker.last_t_s if ft.tracker.n else float(t_s[a])
-                if not ft.hole_gapped and float(t_s[b - 1]) - ft.hole_from >= gap_s:
+                if not ft.hole_gapped and float(t_s[b - 1]) - ft.hole_from >= gap:
                     events.extend(self._hole(ft))
                 continue
             if ft.unsampled:
                 ft.unsampled = False
-                if not ft.hole_gapped and float(t_s[a]) - ft.hole_from >= gap_s:
+                if not ft.hole_gapped and float(t_s[a]) - ft.hole_from >= gap:
                     events.extend(self._hole(ft))
                 if ft.hole_gapped:
                     events.append(Gap(float(t_s[a]), ft.foot))
@@ -217,7 +248,7 @@ class StreamingGait:
         tr = ft.tracker
         s = strike_at_contact(tr.times(c.start, upto), tr.forces(c.start, upto), c, upto, ft.x, ft.y,
                               self.params, first=c.start)
-        ft.verdict_for = c.start
+        ft.verdict_for, ft.verdict_strike = c.start, s
         return Verdict(ft.foot, c.t_on_s, s.strike, s.strike_index, s.first_region)
 
     def _finished(self, ft: _Foot, contacts: list[Contact]) -> list:
@@ -228,14 +259,30 @@ class StreamingGait:
             return []
         tr = ft.tracker
         g0, g1 = min(c.start for c in cs), max(c.end for c in cs)
+        # the usual live case, one landing whose verdict came early: its strike figures are known
+        known = [ft.verdict_strike] if len(cs) == 1 and ft.verdict_for == cs[0].start else None
         out = []
         for c, l in zip(cs, landing_features(tr.times(g0, g1), tr.forces(g0, g1), cs, ft.x, ft.y, ft.foot,
-                                             self.body_mass_kg, self.params, first=g0)):
-            if ft.verdict_for != c.start:
+                                             self.body_mass_kg, self.params, first=g0, strikes=known)):
+            if ft.verdict_for != c.start and self.verdicts:
                 out.append(Verdict(ft.foot, l.t_on_s, l.strike, l.strike_index, l.first_region))
                 ft.verdict_for = c.start
             out.append(l)
         return out
+
+
+#: frames pushed at a time offline: the landings a block completes are measured together
+OFFLINE_BLOCK = 1 << 15
+
+
+@dataclass
+class Analysed:
+    """What :func:`analyse_forces` found: every landing in time order, and ``breaks_s`` the
+    times (s) at which either foot's frames stopped before a gap or resumed after one (a step
+    in time, skipped lines, frames not sampled): no stride or flight is timed across one."""
+
+    landings: list[Landing]
+    breaks_s: np.ndarray
 
 
 def analyse(t_s: np.ndarray, values: np.ndarray, layout: Layout, rate_hz: float | None = None,
@@ -247,7 +294,7 @@ def analyse(t_s: np.ndarray, values: np.ndarray, layout: Layout, rate_hz: float 
     """
     values = np.asarray(values, dtype=float)
     forces = Calibrator([s.calibration for s in layout])(values)
-    return analyse_forces(t_s, forces, layout, rate_hz, body_mass_kg, params, not_sampled(values))
+    return analyse_forces(t_s, forces, layout, rate_hz, body_mass_kg, params, not_sampled(values)).landings
 
 
 def not_sampled(values: np.ndarray) -> np.ndarray | None:
@@ -261,75 +308,26 @@ def not_sampled(values: np.ndarray) -> np.ndarray | None:
 
 def analyse_forces(t_s: np.ndarray, forces: np.ndarray, layout: Layout, rate_hz: float | None = None,
                    body_mass_kg: float | None = None, params: GaitParams = GaitParams(),
-                   missing: np.ndarray | None = None, breaks=()) -> list[Landing]:
-    """:func:`analyse` on forces already in newtons (``(n, n_sensors)``, the layout's order).
+                   missing: np.ndarray | None = None, breaks=()) -> Analysed:
+    """:func:`analyse` on forces already in newtons (``(n, n_sensors)``, the layout's order), by
+    the live core (:class:`StreamingGait`) in blocks of :data:`OFFLINE_BLOCK` frames.
 
     ``missing`` ((n, n_sensors) bool, or None): sensors not sampled in a frame (an empty cell of
     samples.csv); that foot has a gap there and the other foot is whole. ``breaks``: indices of
     frames that follow skipped lines (a gap for both feet, however short)."""
     t_s = np.asarray(t_s, dtype=float)
+    n = len(t_s)
     if rate_hz is None:
-        rate_hz = 1.0 / float(np.median(np.diff(t_s))) if len(t_s) > 1 else 100.0
-    out: list[Landing] = []
-    breaks_s = [np.zeros(0)]
-    for foot in layout.feet:
-        idx = layout.index[foot]
-        rows, resume_i = foot_frames(t_s, rate_hz, idx, missing, breaks)
-        tf = t_s if rows is None else t_s[rows]
-        breaks_s.append(_break_times(tf, resume_i, rows is not None))
-        f = np.ascontiguousarray(forces[:, idx] if rows is None else forces[rows][:, idx])
-        landings = [c for c in detect_contacts(tf, f, rate_hz, params.contact) if is_landing(c, params)]
-        found = landing_features(tf, f, landings, layout.x[idx], layout.y[idx], foot,
-                                 body_mass_kg, params) if landings else []
-        # frames lost (gaps): no landing is measured across one, nor a flight (as live: StreamingGait)
-        resume = tf[resume_i]
-        if resume.size:
-            # a contact that touches a gap at all is dropped: one that spans it, one found already
-            # down when frames resume, and one whose sub-frame onset lands inside the gap (the foot
-            # rising on the last frame before it), which is timed across the gap as much as the others
-            stop = tf[resume_i - 1]
-            found = [l for l in found if not np.any((l.t_on_s <= resume) & (l.t_off_s >= stop))
-                     and not np.any(np.isclose(l.t_on_s, resume))]
-        out.extend(found)
-    out.sort(key=lambda l: l.t_on_s)
-    for l, flight in flights_before(out, layout.feet, np.unique(np.concatenate(breaks_s))):
-        l.flight_ms = flight
-    return out
-
-
-def foot_frames(t_s: np.ndarray, rate_hz: float, idx, missing: np.ndarray | None = None,
-                breaks=()) -> tuple[np.ndarray | None, np.ndarray]:
-    """(the frames in which every sensor ``idx`` of one foot was sampled, as indices into
-    ``t_s``, or None for all of them; the indices, into those frames, of each that follows a gap:
-    a step in time (:func:`gap_starts`, which a hole of frames not sampled makes when it is as
-    long as a gap), or one of ``breaks``)."""
-    rows = None
-    if missing is not None:
-        miss = missing[:, idx].any(axis=1)
-        if miss.any():
-            rows = np.flatnonzero(~miss)
-    tf = t_s if rows is None else t_s[rows]
-    # frames not sampled are left out: a hole as long as a gap shows as a step in time
-    parts = [gap_starts(tf, rate_hz)]
-    b = np.asarray(breaks, dtype=np.intp)
-    if b.size:
-        parts.append(b if rows is None else np.searchsorted(rows, b))
-    resume = np.unique(np.concatenate(parts)).astype(np.intp)
-    return rows, resume[(resume > 0) & (resume < len(tf))]
-
-
-def resume_times(t_s: np.ndarray, rate_hz: float, layout: Layout, missing: np.ndarray | None = None,
-                 breaks=()) -> np.ndarray:
-    """Times (s) at which either foot's frames resumed after a gap (see :func:`foot_frames`):
-    no stride or flight is timed across one."""
-    out = [np.zeros(0)]
-    for foot in layout.feet:
-        rows, resume = foot_frames(t_s, rate_hz, layout.index[foot], missing, breaks)
-        out.append(_break_times(t_s if rows is None else t_s[rows], resume, rows is not None))
-    return np.unique(np.concatenate(out))
-
-
-def _break_times(tf: np.ndarray, resume: np.ndarray, holed: bool) -> np.ndarray:
-    """One foot's break times (s): where its frames resume after a gap and, where it has holes
-    (frames not sampled), where they stopped too: no flight is timed into a hole."""
-    return np.concatenate([tf[resume], tf[resume - 1]]) if holed else tf[resume]
+        rate_hz = 1.0 / float(np.median(np.diff(t_s))) if n > 1 else 100.0
+    g = StreamingGait(layout, rate_hz, body_mass_kg, params, block=OFFLINE_BLOCK, verdicts=False)
+    events: list = []
+    cuts = sorted({int(b) for b in np.asarray(breaks, dtype=np.intp).tolist() if 0 < b < n})
+    for a0, a1 in zip([0, *cuts], [*cuts, n]):
+        if a0:
+            events.extend(g.resume(float(t_s[a0])))
+        for a in range(a0, a1, OFFLINE_BLOCK):
+            b = min(a + OFFLINE_BLOCK, a1)
+            events.extend(g.push_forces(t_s[a:b], forces[a:b], None if missing is None else missing[a:b]))
+    events.extend(g.finish())
+    landings = sorted((e for e in events if isinstance(e, Landing)), key=lambda l: l.t_on_s)
+    return Analysed(landings, np.unique(np.array([e.t_on_s for e in events if isinstance(e, Gap)], dtype=float)))

@@ -30,7 +30,7 @@ import numpy as np
 from .calibration import Calibrator
 from .errors import SessionError, UsageError
 from .features import GaitParams, Landing
-from .gait import analyse_forces, not_sampled, resume_times
+from .gait import analyse_forces, not_sampled
 from .layout import Layout
 from .session import Session, markers_of, read_rows, read_session
 from .summary import flights_before, no_flight, stride_keep, summarise
@@ -272,13 +272,14 @@ def loaded(s: Session, params: GaitParams | None = None, **overrides: Any) -> Lo
         raise SessionError(f"{s.path} has no frames to analyse (samples.csv holds only its header)")
     forces = Calibrator([x.calibration for x in s.layout])(s.values)
     missing = not_sampled(s.values)
-    landings = analyse_forces(s.t_s, forces, s.layout, s.rate_hz, s.body_mass_kg, p, missing, s.breaks)
+    found = analyse_forces(s.t_s, forces, s.layout, s.rate_hz, s.body_mass_kg, p, missing, s.breaks)
+    landings = found.landings
     notes = list(s.notes) + not_sampled_notes(s.t_s, s.layout, missing)
     if no_flight([l.flight_ms for l in landings]):
         notes.append("flight time: not applicable (in most steps the other foot is still on the ground, "
                      "as in walking)")
     out = LoadedSession(s.path, s.meta, s.layout, s.t_s, forces, landings, {}, p, s.rate_hz, s.body_mass_kg,
-                        None, notes, missing, resume_times(s.t_s, s.rate_hz, s.layout, missing, s.breaks),
+                        None, notes, missing, found.breaks_s,
                         {"landings.csv": s.landings, "truth.csv": s.truth} if s.tables_read else {})
     out.summary = contract3(summarise(landings, out.feet, s.meta.get("health"), out.breaks_s), len(s.t_s), notes)
     return out
