@@ -107,7 +107,7 @@ def fig_strike_index(a: LoadedSession, b: LoadedSession, name_a: str, name_b: st
     ax.set_xlim(0, 100)
     ax.set_xlabel("strike index (% of foot length from the heel)")
     ax.set_ylabel("% of landings")
-    shade_heel_lag_band(ax, horizontal=False)
+    shade_heel_lag_band(ax, horizontal=False, params=a.params.strike)   # compare analyses both alike
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
     _style(ax, "Strike index")

@@ -29,14 +29,7 @@ from .errors import SessionError
 from .load import LoadedSession
 from .plots import FIGURES, STRIKE_LABEL, save
 from .session import LANDING_COLUMNS, csv_cell
-from .summary import STRIKES
-
-#: what each figure shows and how to read it (shown under the figure)
-RULE = ("A landing's class comes from its strike index (the centre of pressure at initial contact, "
-        "% of foot length from the heel; Cavanagh & Lafortune 1980): heel below 33.3, forefoot from 66.7. "
-        "With a few discrete sensors the index snaps to the first sensor loaded, and the 5th metatarsal head "
-        "sits just below 66.7, so between 56.7 and 66.7 (hatched) the heel decides: a heel loaded 15 ms or "
-        "more after contact, or not at all, makes the landing forefoot, otherwise midfoot.")
+from .strike import STRIKES, StrikeParams, rule_text
 
 #: what each figure shows and how to read it (shown under the figure)
 READ_ME = {
@@ -45,7 +38,7 @@ READ_ME = {
                  "The dotted lines cut the foot into thirds.",
     "strike_index": "Each point is a landing (filled: left foot, open: right), coloured and shaped by its class. "
                     "Shaded bands are the parts between the session's markers; hatched bands in time are breaks "
-                    "in the recording. " + RULE,
+                    "in the recording. ",   # + the rule, with the session's figures (read_me)
     "force_curves": "The foot's summed force from initial contact, mean ± SD per class. A heel strike shows a "
                     "sharp early peak (the impact transient) in the first ~50 ms; a forefoot landing rises smoothly. "
                     "A class with fewer than 3 landings has each curve drawn thin instead.",
@@ -54,6 +47,11 @@ READ_ME = {
                   "difference between feet is worth a look.",
     "timing": "How evenly the frames came: one tall bar at the nominal interval is a healthy recording.",
 }
+
+
+def read_me(stem: str, params: StrikeParams) -> str:
+    """How to read one figure; the strike-index one with the rule as this session was analysed."""
+    return READ_ME.get(stem, "") + (rule_text(params) if stem == "strike_index" else "")
 
 
 def _fmt(v, unit="", digits=1) -> str:
@@ -214,7 +212,7 @@ def render_html(s: LoadedSession, figures: list[tuple[str, str, bytes]]) -> str:
         data = base64.b64encode(png).decode("ascii")
         parts.append(f"<section id={stem}><h2>{html.escape(caption)}</h2>"
                      f"<img src=\"data:image/png;base64,{data}\" alt=\"{html.escape(caption)}\">"
-                     f"<p class=read>{html.escape(READ_ME.get(stem, ''))}</p></section>")
+                     f"<p class=read>{html.escape(read_me(stem, s.params.strike))}</p></section>")
     health = s.summary.get("health") or {}
     gaps = meta.get("gaps") or []
     if health or gaps:
@@ -223,7 +221,7 @@ def render_html(s: LoadedSession, figures: list[tuple[str, str, bytes]]) -> str:
                  for g in gaps if isinstance(g, dict)]
         parts += ["<h2>Sampling health (as logged)</h2>", _table(["", ""], rows)]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    parts.append(f"<footer>insole {html.escape(__version__)}, report made {when}. {html.escape(RULE)} "
+    parts.append(f"<footer>insole {html.escape(__version__)}, report made {when}. {html.escape(rule_text(s.params.strike))} "
                  "Landings re-analysed from the samples; their table is in landings.csv beside this page.</footer>")
     return _PAGE.format(title=html.escape(title), body="\n".join(parts))
 

@@ -16,9 +16,9 @@ from typing import Callable
 import numpy as np
 
 from .layout import FOREFOOT_FROM, REARFOOT_BELOW
-from .strike import StrikeParams
+from .features import G
+from .strike import DIRECTIONS, STRIKES, StrikeParams
 from .outline import WIDTH_RATIO, foot_point, outline_polygon
-from .summary import STRIKES
 
 STRIKE_COLOUR = {"forefoot": "#0072B2", "midfoot": "#E69F00", "rearfoot": "#D55E00"}
 STRIKE_LINE = {"forefoot": "-", "midfoot": "--", "rearfoot": ":"}
@@ -30,7 +30,6 @@ FOOT_LINE = {"left": "-", "right": "--"}
 MAX_PATHS = 200          # COP paths drawn per class and foot (all of them are in the mean)
 PATH_POINTS = 50         # points per COP path after resampling over the contact
 DPI = 110
-HEEL_LAG_FROM = StrikeParams().snap_band_from   # 56.7: below 66.7 from here, the heel lag decides
 
 
 @contextlib.contextmanager
@@ -63,7 +62,7 @@ def _style(ax, title: str | None = None) -> None:
 def _force_unit(s) -> tuple[str, float]:
     """(unit label, divisor) for forces: body weights when the mass is known, else newtons."""
     if s.body_mass_kg:
-        return "BW", s.body_mass_kg * 9.80665
+        return "BW", s.body_mass_kg * G
     return "N", 1.0
 
 
@@ -107,11 +106,11 @@ def clock(t_s: float) -> str:
     return f"{t // 3600}:{t // 60 % 60:02d}:{t % 60:02d}" if t >= 3600 else f"{t // 60}:{t % 60:02d}"
 
 
-def shade_heel_lag_band(ax, horizontal: bool) -> None:
+def shade_heel_lag_band(ax, horizontal: bool, params: StrikeParams) -> None:
     """Hatch the strike-index band in which the heel's onset lag, not the index, decides
-    between midfoot and forefoot (analysis/strike.py)."""
+    between midfoot and forefoot (analysis/strike.py), as the session was analysed."""
     span = ax.axhspan if horizontal else ax.axvspan
-    span(HEEL_LAG_FROM, FOREFOOT_FROM, facecolor="none", edgecolor="0.75", hatch="\\\\", linewidth=0, zorder=0)
+    span(params.snap_band_from, FOREFOOT_FROM, facecolor="none", edgecolor="0.75", hatch="\\\\", linewidth=0, zorder=0)
 
 
 # ----------------------------------------------------------------------------- COP paths ---
@@ -205,7 +204,7 @@ def fig_cop_paths(s):
             # together would be a path no landing took
             ways = np.array([cop_direction(l.cop_path) for l in mine])
             both = len(set(ways)) > 1
-            for way in ("forward", "backward"):
+            for way in DIRECTIONS:
                 group = paths[ways == way]
                 if not len(group):
                     continue
@@ -248,10 +247,10 @@ def fig_strike_index(s):
                            facecolors=STRIKE_COLOUR[strike] if filled else "none", edgecolors=STRIKE_COLOUR[strike],
                            alpha=min(0.8, 2 * _dot_alpha(len(s.landings))), zorder=2)
     for a in (ax, axh):
-        shade_heel_lag_band(a, horizontal=True)
+        shade_heel_lag_band(a, horizontal=True, params=s.params.strike)
         for yl in (REARFOOT_BELOW, FOREFOOT_FROM):
             a.axhline(yl, color="black", linewidth=0.8, linestyle="--", zorder=1)
-    ax.text(1.0, (HEEL_LAG_FROM + FOREFOOT_FROM) / 2, "heel lag decides ", transform=ax.get_yaxis_transform(),
+    ax.text(1.0, (s.params.strike.snap_band_from + FOREFOOT_FROM) / 2, "heel lag decides ", transform=ax.get_yaxis_transform(),
             ha="right", va="center", fontsize=7.5, color="0.35", zorder=3)
     for y, txt in ((REARFOOT_BELOW / 2, "heel"), ((REARFOOT_BELOW + FOREFOOT_FROM) / 2, "midfoot"),
                    ((FOREFOOT_FROM + 100) / 2, "forefoot")):

@@ -34,6 +34,12 @@ from dataclasses import dataclass
 from .layout import FOREFOOT_FROM, REARFOOT_BELOW
 
 
+#: the strike classes, the contract's values (DESIGN.md contract 2), in foot order toe to heel
+STRIKES = ("forefoot", "midfoot", "rearfoot")
+#: the running directions: forward, or backward (the drill that forces a forefoot landing)
+DIRECTIONS = ("forward", "backward")
+
+
 @dataclass(frozen=True)
 class StrikeParams:
     """Parameters of the strike rule (see the module docstring)."""
@@ -43,6 +49,17 @@ class StrikeParams:
     #: the rearfoot "takes load" when its summed force reaches this share of the detection
     #: level (a quarter: in a flat landing the heel carries only part of a still small total)
     rear_level_frac: float = 0.25
+
+
+def rule_text(params: StrikeParams = StrikeParams()) -> str:
+    """The rule in words, with the figures it was run with (shown under a report's figures)."""
+    return (f"A landing's class comes from its strike index (the centre of pressure at initial contact, "
+            f"% of foot length from the heel; Cavanagh & Lafortune 1980): heel below {REARFOOT_BELOW:.1f}, "
+            f"forefoot from {FOREFOOT_FROM:.1f}. With a few discrete sensors the index snaps to the first sensor "
+            f"loaded, and the 5th metatarsal head sits just below {FOREFOOT_FROM:.1f}, so between "
+            f"{params.snap_band_from:g} and {FOREFOOT_FROM:.1f} (hatched) the heel decides: a heel loaded "
+            f"{params.flat_window_ms:g} ms or more after contact, or not at all, makes the landing forefoot, "
+            "otherwise midfoot.")
 
 
 def classify_si(si: float) -> str:

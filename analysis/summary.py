@@ -23,7 +23,8 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-STRIKES = ("forefoot", "midfoot", "rearfoot")
+from .strike import STRIKES
+
 MAX_STRIDE_S = 3.0   # a longer gap between two landings of one foot is a pause, not a stride
 
 

@@ -29,6 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from analysis.outline import edges, sensor_across
+from analysis.strike import STRIKES
 from pi.disk import WARN_S, clock_words
 from pi.snapshot import FootView, Health, LandingView, Snapshot
 
@@ -474,7 +475,7 @@ def summary_renderable(snapshot: Snapshot | None, figures: Mapping | None = None
     def row(label: str, key: str, spec: str) -> None:
         table.add_row(label, *(_fmt(c.get(key), spec) for c in cols.values()))
     row("landings", "landings", ".0f")
-    for strike in ("forefoot", "midfoot", "rearfoot"):
+    for strike in STRIKES:
         cells = []
         for c in cols.values():
             count, total = c["strike_counts"].get(strike), c.get("landings")

@@ -21,6 +21,7 @@ from analysis.calibration import validate as validate_calibration
 from analysis.checks import Checker, load_toml
 from analysis.errors import ConfigError
 from analysis.layout import Layout, Sensor
+from analysis.strike import STRIKES
 
 DEFAULT_KIT_PATH = Path(__file__).resolve().parents[1] / "hardware" / "kit-default.toml"
 #: the user's own kit (written by ``insole calibrate``; not in git): used instead of the template
@@ -53,7 +54,6 @@ _KEYS = {
     "gpio": GPIO_KEYS,
     "feedback": ("beep_on", "beep_ms"),
 }
-STRIKES = ("forefoot", "midfoot", "rearfoot")
 #: default feedback: one short beep per heel landing, the cue that moved runners off the heel
 #: in gait retraining (audio per step: Wood & Kipp 2014; shared/notes/gait.md)
 DEFAULT_FEEDBACK = {"beep_on": ("rearfoot",), "beep_ms": 60}

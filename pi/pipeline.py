@@ -16,6 +16,7 @@ import numpy as np
 from analysis.gait import Gap, Landing, StreamingGait, Verdict
 from analysis.layout import Layout
 from analysis.session import SessionWriter
+from analysis.strike import STRIKES
 from analysis.summary import cadence_of_foot, summarise
 from pi.snapshot import FootView, Health, LandingView, Snapshot
 
@@ -44,7 +45,7 @@ class LandingLog:
     TIMES = ("t_on_s", "t_off_s")
     FIGURES = ("contact_ms", "strike_index", "flight_ms", "peak_force_n", "peak_force_bw", "loading_rate_bw_s")
     FEET = ("left", "right")
-    STRIKES = ("forefoot", "midfoot", "rearfoot")
+    STRIKES = STRIKES
 
     def __init__(self):
         self._n = 0

@@ -51,14 +51,14 @@ import numpy as np
 
 from analysis.calibration import fsr_divider_counts, validate
 from analysis.errors import ConfigError
+from analysis.features import G
 from analysis.layout import Layout, region_of
+from analysis.strike import DIRECTIONS, STRIKES
 
-PATTERNS = ("forefoot", "midfoot", "rearfoot", "mixed")
+PATTERNS = (*STRIKES, "mixed")
 #: the simulated runner's options on the command line (``--pattern`` …) and their defaults
 SIM_DEFAULTS = {"pattern": "mixed", "direction": "forward", "cadence": 170.0, "feet": "both", "seed": 0}
-DIRECTIONS = ("forward", "backward")
 FEET_CHOICES = ("left", "right", "both")
-G = 9.81                 # m/s²
 _COVERAGE = 0.5          # kernel sum below which part of the load falls outside the sensors
 _NOISE_BLOCK = 4096      # frames of noise drawn at a time (fixed: chunk-size independence)
 _KNOT_S = 1.0            # baseline wander knots every second, interpolated between
@@ -269,7 +269,7 @@ class SimulatedRunner:
             return
         if st.pattern == "mixed":
             i = int(np.searchsorted(self._mix_cdf, u[0], side="right"))
-            pattern = ("forefoot", "midfoot", "rearfoot")[min(i, 2)]
+            pattern = STRIKES[min(i, 2)]
         else:
             pattern = st.pattern
         backward = st.direction == "backward"

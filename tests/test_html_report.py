@@ -212,3 +212,20 @@ def test_report_json_has_the_force_figures_the_tables_show(made, capsys):
     assert s["loading_rate_bw_s_mean"] > 10
     assert all(k in s["feet"]["left"] for k in ("peak_force_bw_median", "loading_rate_bw_s_mean"))
     assert s["notes"] == [] and s["health"]["frames_read"] == s["health"]["frames"]
+
+
+def test_the_snap_band_drawn_and_told_is_the_one_the_report_used(made, tmp_path):
+    # `--set snap_band_from=50`: the hatched band and the rule under the figure say 50, not the
+    # default 56.7 (a band drawn from the defaults would show a rule the landings were not put by)
+    from analysis.plots import fig_strike_index
+    session, _ = made
+    fig = fig_strike_index(load_session(session, snap_band_from=50))
+    hatched = [p for p in fig.axes[0].patches if p.get_hatch()]
+    assert hatched
+    for p in hatched:           # y in data units (axhspan: x across the axes, y the strike index)
+        ys = p.get_path().transformed(p.get_patch_transform()).vertices[:, 1]
+        assert ys.min() == pytest.approx(50.0) and ys.max() == pytest.approx(66.67, abs=0.01)
+    out = tmp_path / "rep50"
+    assert main(["report", str(session), "--out", str(out), "--set", "snap_band_from=50"]) == 0
+    page = (out / "report.html").read_text()
+    assert "between 50 and 66.7 (hatched)" in page and "56.7" not in page

@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import UsageError
+from ..features import G
 
-G_N = 9.80665                         # m/s², standard gravity
+G_N = G                               # m/s², standard gravity (analysis.features)
 LBF_N = 0.45359237 * G_N              # N per pound-force
 
 
