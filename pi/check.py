@@ -21,12 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.errors import InsoleError, UsageError
+from pi.chips import ADDR_WIRING, type_by_conversion_time
 from pi.wizard import Bars, open_bus, read_volts, scan
 
 RISE_FRACTION = 0.10     # a press: the input rises by this share of the supply or more
 RAIL_FRACTION = 0.95     # at rest, an input above this share of the supply sits at the rail
 PRESS_TIMEOUT_S = 20.0
-ADDR_WIRING = {0x48: "ADDR to GND", 0x49: "ADDR to VDD", 0x4A: "ADDR to SDA", 0x4B: "ADDR to SCL"}
 
 
 @dataclass
@@ -60,7 +60,7 @@ def identify(i2c, address: int) -> str | None:
                     return None
     except (OSError, ValueError):
         return None
-    return "ADS1015" if elapsed < 0.0007 else "ADS1115"
+    return type_by_conversion_time(elapsed)
 
 
 def check_chips(kit, i2c) -> list[Problem]:

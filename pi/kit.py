@@ -22,19 +22,14 @@ from analysis.checks import Checker, load_toml
 from analysis.errors import ConfigError
 from analysis.layout import Layout, Sensor
 from analysis.strike import STRIKES
+from pi.chips import ADDRESSES, CHIPS, GAIN_FS_V
 
 DEFAULT_KIT_PATH = Path(__file__).resolve().parents[1] / "hardware" / "kit-default.toml"
 #: the user's own kit (written by ``insole calibrate``; not in git): used instead of the template
 USER_KIT_PATH = DEFAULT_KIT_PATH.with_name("kit.toml")
 
-#: data rates (samples/s) each chip type can be set to (TI datasheets, config register DR bits)
-DATA_RATES = {"ADS1115": (8, 16, 32, 64, 128, 250, 475, 860),
-              "ADS1015": (128, 250, 490, 920, 1600, 2400, 3300)}
-#: converter resolution, bits
-CHIP_BITS = {"ADS1115": 16, "ADS1015": 12}
-#: PGA gain → full-scale range, ±volts. 2/3 is the float the adafruit driver uses as its key.
-GAIN_FS_V = {2 / 3: 6.144, 1: 4.096, 2: 2.048, 4: 1.024, 8: 0.512, 16: 0.256}
-ADDRESSES = (0x48, 0x49, 0x4A, 0x4B)      # set by wiring the ADDR pin to GND, VDD, SDA or SCL
+#: data rates (samples/s) each chip type can be set to (pi.chips)
+DATA_RATES = {name: t.data_rates for name, t in CHIPS.items()}
 N_INPUTS = 4                              # single-ended inputs AIN0-AIN3
 GPIO_KEYS = ("start_stop_button", "marker_button", "buzzer", "led_logging", "led_left", "led_right")
 #: BCM 2 and 3 are the I2C bus the chips sit on: a button there would take the ADCs down with it
@@ -82,7 +77,7 @@ class Chip:
     @property
     def bits(self) -> int:
         """Converter resolution: 16 for the ADS1115, 12 for the ADS1015."""
-        return CHIP_BITS[self.type]
+        return CHIPS[self.type].bits
 
 
 @dataclass(frozen=True)
@@ -170,9 +165,9 @@ def _parse_chip(c: _Checker, i: int, raw: Any, used_pins: dict[int, str]) -> Chi
     where = f"chip[{i}]"
     t = c.table(raw, where, "chip")
     name = c.name(c.need(t, "name", where, "a chip name"), f"{where}.name")
-    kind = c.need(t, "type", where, "ADS1115 or ADS1015")
+    kind = c.need(t, "type", where, " or ".join(CHIPS))
     if not isinstance(kind, str) or kind.upper() not in DATA_RATES:
-        c.expect(f"{where}.type", "ADS1115 or ADS1015", kind)
+        c.expect(f"{where}.type", " or ".join(CHIPS), kind)
     kind = kind.upper()
     addr = c.need(t, "address", where, "an I2C address 0x48-0x4B")
     c.number(addr, f"{where}.address", "an I2C address 0x48-0x4B (an integer such as 0x48)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
-from pi.check import ADDR_WIRING
+from pi.chips import ADDR_WIRING
 from pi.drawings.divider import check_markdown, ohms
 from pi.drawings.pinout import SCL_BCM, SDA_BCM, SUPPLY_PIN, header_map_markdown, kit_pins, physical_pin
 

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Callable, Iterable
 
+from pi.chips import CHIPS, FS_V_BY_CODE
+
 from .alert import AlertDriver, ComparatorState
 
 POWER_ON_CONFIG = 0x8583
@@ -48,7 +50,7 @@ STARTUP_NS = 25_000                     # power-up before a single-shot conversi
 CONVERSION, CONFIG, LO_THRESH, HI_THRESH = range(4)
 OS_BIT, MODE_BIT = 0x8000, 0x0100
 #: PGA[11:9] → full scale, ±volts (101, 110 and 111 are all ±0.256 V)
-FS_V = (6.144, 4.096, 2.048, 1.024, 0.512, 0.256, 0.256, 0.256)
+FS_V = FS_V_BY_CODE
 #: MUX[14:12] → (positive input, negative input or None for GND)
 MUX_INPUTS = ((0, 1), (0, 3), (1, 3), (2, 3), (0, None), (1, None), (2, None), (3, None))
 _MAX_CATCHUP = 4096                     # conversions computed one by one after a long idle
@@ -433,19 +435,19 @@ class EmulatedADS1x15:
 
 
 class EmulatedADS1115(EmulatedADS1x15):
-    """The 16-bit ADS1115: DR[7:5] → 8, 16, 32, 64, 128, 250, 475, 860 samples/s."""
+    """The 16-bit ADS1115: DR[7:5] → 8 … 860 samples/s (pi.chips)."""
 
     type = "ADS1115"
-    bits = 16
-    rates = (8, 16, 32, 64, 128, 250, 475, 860)
+    bits = CHIPS[type].bits
+    rates = CHIPS[type].rates_by_code
 
 
 class EmulatedADS1015(EmulatedADS1x15):
-    """The 12-bit ADS1015 (result left-justified): DR → 128 … 3300 samples/s (111 is 3300 too)."""
+    """The 12-bit ADS1015 (result left-justified): DR → 128 … 3300 samples/s (pi.chips)."""
 
     type = "ADS1015"
-    bits = 12
-    rates = (128, 250, 490, 920, 1600, 2400, 3300, 3300)
+    bits = CHIPS[type].bits
+    rates = CHIPS[type].rates_by_code
 
 
 CHIP_TYPES = {"ADS1115": EmulatedADS1115, "ADS1015": EmulatedADS1015}

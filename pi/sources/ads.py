@@ -28,6 +28,7 @@ import time
 import numpy as np
 
 from analysis.errors import BusError, InsoleError
+from pi.chips import CHIPS
 
 MODES = ("single", "continuous")
 RETRIES = 3                    # a failed transaction is tried this many times more
@@ -104,7 +105,7 @@ class AdsSource:
 
     def __init__(self, kit, i2c=None, mode: str | None = None, pin_factory=None, lines=None,
                  cpu_model=None, board: dict | None = None):
-        from adafruit_ads1x15 import ADS1015, ADS1115
+        import adafruit_ads1x15
         from adafruit_ads1x15 import ads1x15 as lib
 
         auto = mode is None
@@ -122,7 +123,7 @@ class AdsSource:
         self.i2c = i2c if i2c is not None else default_bus()
         self.bus_errors = 0
         self._lib = lib
-        cls = {"ADS1115": ADS1115, "ADS1015": ADS1015}
+        cls = {name: getattr(adafruit_ads1x15, t.driver) for name, t in CHIPS.items()}
         self.ads = {}
         for chip in kit.chips:
             for attempt in range(RETRIES + 1):     # the library probes the address: a glitch is no absence
