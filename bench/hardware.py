@@ -240,12 +240,13 @@ def run_stack(src, bus, counted, seconds: float, headless: bool = False, warm_s:
     over the steady part (``warm_s`` after the sampler starts to ``tail_s`` before it ends)."""
     import pi.display
     import pi.run
+    import pi.runtime
     from analysis.session import read_session
     from pi.cli import build_parser
 
     seen = {}
 
-    class _Sampler(pi.run.Sampler):                        # to know its start time and thread
+    class _Sampler(pi.runtime.Sampler):                        # to know its start time and thread
         def start(self):
             seen["sampler"] = self
             seen["started"] = time.perf_counter()
@@ -276,14 +277,14 @@ def run_stack(src, bus, counted, seconds: float, headless: bool = False, warm_s:
     env_set = [] if sys.__stdout__.isatty() else [k for k in size if k not in os.environ]
     for k in env_set:
         os.environ[k] = size[k]
-    saved = sys.stdout, pi.run.Sampler, pi.display.LiveDisplay
+    saved = sys.stdout, pi.runtime.Sampler, pi.display.LiveDisplay
     mon = threading.Thread(target=monitor, name="bench-monitor", daemon=True)
     mon.start()
     try:
-        sys.stdout, pi.run.Sampler, pi.display.LiveDisplay = term.file, _Sampler, _Display
+        sys.stdout, pi.runtime.Sampler, pi.display.LiveDisplay = term.file, _Sampler, _Display
         status = pi.run.run_main(args, source=src)
     finally:
-        sys.stdout, pi.run.Sampler, pi.display.LiveDisplay = saved
+        sys.stdout, pi.runtime.Sampler, pi.display.LiveDisplay = saved
         for k in env_set:
             del os.environ[k]
         term.close()

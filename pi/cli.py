@@ -7,13 +7,13 @@ Every bad input ends in one line, ``insole: error: …``, on stderr and exit sta
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
-import os
 import sys
-import traceback
 
 from analysis import __version__
 from analysis.errors import InsoleError, UsageError
+from pi.common import DEFAULT_OUT, report_error
 from pi.emulator.boards import BOARDS, DEFAULT_BOARD
 from pi.simulator import DIRECTIONS, PATTERNS, SIM_DEFAULTS
 from pi.simulator import FEET_CHOICES as FEET
@@ -44,7 +44,6 @@ def _number(kind, lo=None, hi=None, name="value", lo_open=False):
     return parse
 
 
-DEFAULT_OUT = "sessions"      # where `insole run` saves sessions and `insole sessions` looks
 KIT_HELP = ("kit configuration (default: hardware/kit.toml if present, which `insole calibrate` "
             "writes, else the template hardware/kit-default.toml)")
 
@@ -193,6 +192,20 @@ def _sim_options(p, out_required: bool) -> None:
     g.add_argument("--seed", metavar="N", type=_number(int, 0), default=d["seed"], help="random seed (default 0)")
 
 
+#: each subcommand → (its module, its ``main(args) -> int``)
+COMMANDS = {
+    "run": ("pi.run", "run_main"),
+    "simulate": ("pi.simulate", "simulate_main"),
+    "check": ("pi.check", "check_main"),
+    "calibrate": ("pi.calibrate", "calibrate_main"),
+    "report": ("pi.report", "report_main"),
+    "compare": ("pi.compare", "compare_main"),
+    "import": ("pi.import_cmd", "import_main"),
+    "sessions": ("pi.sessions", "sessions_main"),
+    "drawings": ("pi.drawings", "drawings_main"),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -200,34 +213,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             build_parser().print_help()
             return 2
-        if args.command == "run":
-            from pi.run import run_main
-            return run_main(args)
-        if args.command == "simulate":
-            from pi.simulate import simulate_main
-            return simulate_main(args)
-        if args.command == "check":
-            from pi.check import check_main
-            return check_main(args)
-        if args.command == "calibrate":
-            from pi.calibrate import calibrate_main
-            return calibrate_main(args)
-        if args.command == "report":
-            from pi.report import report_main
-            return report_main(args)
-        if args.command == "compare":
-            from pi.compare import compare_main
-            return compare_main(args)
-        if args.command == "import":
-            from pi.import_cmd import import_main
-            return import_main(args)
-        if args.command == "sessions":
-            from pi.sessions import sessions_main
-            return sessions_main(args)
-        if args.command == "drawings":
-            from pi.drawings import drawings_main
-            return drawings_main(args)
-        raise InsoleError(f"'insole {args.command}' is not available yet in this version")
+        if args.command not in COMMANDS:
+            raise InsoleError(f"'insole {args.command}' is not available yet in this version")
+        module, func = COMMANDS[args.command]
+        # each command's module is imported only when it runs: `insole sessions` need not load
+        # matplotlib's or the sampler's code
+        return getattr(importlib.import_module(module), func)(args)
     except KeyboardInterrupt:
         print("insole: interrupted", file=sys.stderr)
         return 130
@@ -235,17 +226,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception as e:
         return report_error(e)
-
-
-def report_error(e: Exception) -> int:
-    """Print ``e`` as one line, ``insole: error: …``, on stderr, never a traceback (unless
-    ``INSOLE_DEBUG=1``); returns the exit status it calls for (2 usage, 1 runtime)."""
-    if os.environ.get("INSOLE_DEBUG") == "1":
-        traceback.print_exception(e)
-    status = e.exit_status if isinstance(e, InsoleError) else 1
-    msg = str(e) if isinstance(e, InsoleError) else f"{type(e).__name__}: {e} (INSOLE_DEBUG=1 shows the details)"
-    print(f"insole: error: {msg}", file=sys.stderr, flush=True)
-    return status
 
 
 if __name__ == "__main__":

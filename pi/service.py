@@ -35,12 +35,12 @@ UNIT_NAME = "insole.service"
 STOP_TIMEOUT_S = 30
 
 
-def serve(args, kit) -> int:
+def serve(opts, kit) -> int:
     """``insole run --wait-for-button``: see the module docstring. Returns 0 when stopped by a
     signal; raises when the kit has no usable start/stop button."""
-    from pi.cli import report_error
+    from pi.common import report_error
     from pi.feedback import open_kit_io
-    from pi.run import log_session, open_run_source, stop_on_signals
+    from pi.runtime import log_session, open_run_source, stop_on_signals
 
     wake = threading.Event()             # the start/stop button was pressed, or a signal came
     shutdown = threading.Event()
@@ -58,7 +58,7 @@ def serve(args, kit) -> int:
         shutdown.set()
         wake.set()
 
-    out = Path(args.out).resolve()
+    out = Path(opts.out).resolve()
     waiting = (f"insole: waiting for the start/stop button (GPIO {kit.gpio['start_stop_button']}); "
                f"sessions go under {out}")
     state = "idle"
@@ -74,9 +74,9 @@ def serve(args, kit) -> int:
                 wake.clear()
                 kit_io.cue("start")
                 try:
-                    src, notice = open_run_source(args, kit, fallback_to_sim=False)
+                    src, notice = open_run_source(opts, kit, fallback_to_sim=False)
                     # the next press (or a signal) sets ``wake``: that stops the session
-                    log_session(args, kit, src, notice, wake, kit_io, headless=True)
+                    log_session(opts, kit, src, notice, wake, kit_io, headless=True)
                     state, cue = "idle", "stop"
                 except Exception as e:           # one line in the journal; the next press retries
                     report_error(e)

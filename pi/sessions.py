@@ -66,7 +66,7 @@ def table_lines(found) -> list[str]:
 
 
 def sessions_main(args) -> int:
-    from pi.cli import DEFAULT_OUT
+    from pi.common import DEFAULT_OUT
     if args.dir is None and not Path(DEFAULT_OUT).exists():
         # the default folder before the first `insole run`: nothing saved yet, not a mistake
         if args.json:

@@ -92,7 +92,7 @@ def test_run_finds_the_kit_on_the_bus_and_names_a_missing_chip():
     from analysis.errors import InsoleError
     from analysis.layout import Layout
     from pi.emulator import EmulatedI2C
-    from pi.run import find_kit
+    from pi.runtime import find_kit
     kit = load_kit("hardware/kit-default.toml")
     assert find_kit(kit, lambda: build_bus(kit)) is None
     assert find_kit(kit, lambda: EmulatedI2C()) == "no insole kit found (no chip answers at 0x48, 0x49)"

@@ -295,7 +295,7 @@ def test_off_a_pi_blinka_is_tried_and_the_machines_own_buses_left_alone(dev, mon
 
 
 def test_find_kit_keeps_the_reason_and_closes_the_bus_it_scanned(kit, dev, monkeypatch):
-    from pi.run import find_kit
+    from pi.runtime import find_kit
     monkeypatch.setattr("pi.feedback.on_raspberry_pi", lambda: True)
     assert find_kit(kit) == (f"no insole kit found (no I2C bus here: {dev} missing: is I2C on? sudo raspi-config, "
                              f"Interface Options, I2C (or ./setup.sh), then reboot)")

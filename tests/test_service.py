@@ -283,13 +283,12 @@ def test_sigterm_while_idle_ends_it_at_once(tmp_path):
 
 def test_a_stop_before_the_session_begins_leaves_no_empty_session(tmp_path):
     # e.g. the shutdown's SIGTERM comes while the chips are being opened after a press
-    from pi.cli import build_parser
     from pi.kit import load_kit
-    from pi.run import log_session, open_run_source
-    args = build_parser().parse_args(["run", "--source", "sim", "--out", str(tmp_path / "data")])
+    from pi.runtime import RunOptions, log_session, open_run_source
+    opts = RunOptions(source="sim", out=tmp_path / "data")
     kit = load_kit()
-    src, _ = open_run_source(args, kit)
+    src, _ = open_run_source(opts, kit)
     stop = threading.Event()
     stop.set()
-    assert log_session(args, kit, src, None, stop) is None
+    assert log_session(opts, kit, src, None, stop) is None
     assert not (tmp_path / "data").exists()

@@ -160,7 +160,8 @@ def test_the_default_folder_is_where_insole_run_saves(data, tmp_path):
     copy(data, "c-heel", tmp_path / "sessions")
     p = subprocess.run([INSOLE, "sessions"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and p.stdout.startswith("1 session in sessions:")
-    from pi.cli import DEFAULT_OUT, build_parser
+    from pi.cli import build_parser
+    from pi.common import DEFAULT_OUT
     assert build_parser().parse_args(["run"]).out == DEFAULT_OUT == "sessions"
 
 
