@@ -23,6 +23,8 @@ def _run(tmp_path, src, seconds):
     return folder, json.loads((folder / "session.json").read_text())
 
 
+# the whole logger on emulated chips in real time: its frame counts are this machine's sampling
+@pytest.mark.realtime
 @pytest.mark.parametrize("mode", ["continuous", "single"])
 def test_faults_and_a_vanished_chip_cost_a_marked_gap_not_the_run(tmp_path, mode):
     kit = load_kit()
@@ -102,6 +104,7 @@ def test_run_finds_the_kit_on_the_bus_and_names_a_missing_chip():
     assert find_kit(kit).startswith("no insole kit found")      # this machine: no I2C bus
 
 
+@pytest.mark.realtime
 def test_emulated_run_samples_in_its_own_process(tmp_path, capsys):
     from pi.cli import main
     # this machine as it is (the modelled boards are tested in test_boards.py)
@@ -126,6 +129,7 @@ def test_no_bus_is_one_line_from_the_sampler_process(tmp_path, capsys):
     assert not any(tmp_path.iterdir())                      # no empty session folder left behind
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("mode, fault, reason", [
     ("continuous", "vanish", "chip right not answering"),
     ("continuous", "cut_alert", "chip right's ALERT/RDY line silent while the chip answers"),

@@ -17,6 +17,9 @@ from pi.sources.ads import AdsSource
 
 from test_ads_source import _paced_frames, _paced_labels_right, _tagged_inputs
 
+#: every test here times this machine's sampling: run apart (`pytest -m realtime`, its own CI step)
+pytestmark = pytest.mark.realtime
+
 linux_only = pytest.mark.skipif(not hasattr(os, "sched_setscheduler"), reason="Linux scheduling")
 
 
