@@ -27,6 +27,7 @@ import numpy as np
 from . import __version__
 from .errors import SessionError
 from .load import LoadedSession
+from .measures import cell, shown
 from .plots import FIGURES, STRIKE_LABEL, save
 from .session import LANDING_COLUMNS, csv_cell
 from .strike import STRIKES, StrikeParams, rule_text
@@ -62,35 +63,16 @@ def _fmt(v, unit="", digits=1) -> str:
     return f"{v}{unit}"
 
 
-def summary_rows(blocks: list[tuple[str, dict]], landings: list[list] | None = None) -> list[tuple[str, list[str]]]:
-    """The report's summary table: (row label, [cell per block]) for contract-3 blocks; with
-    ``landings`` (each block's Landing list) also the peak force and the loading rate, which
-    contract 3 does not carry."""
+def summary_rows(blocks: list[tuple[str, dict]]) -> list[tuple[str, list[str]]]:
+    """The report's summary table (console and HTML): (row label, [cell per block]) for
+    contract-3 blocks: the landings and their classes, then each measure of
+    :data:`analysis.measures.MEASURES`."""
     rows = [("landings", [str(b["landings"]) for _, b in blocks])]
     for k in STRIKES:
         rows.append((STRIKE_LABEL[k], [f"{b['strike_counts'][k]}" + (
             f" ({100 * b['strike_counts'][k] / b['landings']:.0f} %)" if b["landings"] else "") for _, b in blocks]))
-    rows += [("forefoot %", [_fmt(b["forefoot_pct"], " %") for _, b in blocks]),
-             ("strike index, median", [_fmt(b["strike_index_median"]) for _, b in blocks]),
-             ("cadence, steps/min", [_fmt(b["cadence_spm"]) for _, b in blocks]),
-             ("contact time, median", [_fmt(b["contact_ms_median"], " ms", 0) for _, b in blocks]),
-             ("flight time, median", [_fmt(b["flight_ms_median"], " ms", 0) for _, b in blocks])]
-    if landings is not None:
-        rows += [("peak force, median", [_peak(ls) for ls in landings]),
-                 ("loading rate, mean", [_stat([l.loading_rate_bw_s for l in ls], np.mean, " BW/s") for ls in landings])]
+    rows += [(m.label, [cell(m, b.get(m.key)) for _, b in blocks]) for m in shown([b for _, b in blocks])]
     return rows
-
-
-def _stat(values, fn, unit: str, digits: int = 1) -> str:
-    v = [x for x in values if x is not None and np.isfinite(x)]
-    return _fmt(float(fn(v)), unit, digits) if v else "–"
-
-
-def _peak(landings: list) -> str:
-    """Median peak force in body weights, or in newtons when the body mass is unknown."""
-    if landings and all(l.peak_force_bw is not None for l in landings):
-        return _stat([l.peak_force_bw for l in landings], np.median, " BW", 2)
-    return _stat([l.peak_force_n for l in landings], np.median, " N", 0)
 
 
 def _table(head: list[str], rows: list[tuple[str, list[str]]]) -> str:
@@ -202,12 +184,12 @@ def render_html(s: LoadedSession, figures: list[tuple[str, str, bytes]]) -> str:
              "<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts) + "</dl>",
              *(["<p class=note>" + "<br>".join(html.escape(n) for n in s.notes) + "</p>"] if s.notes else []),
              "<h2>Summary</h2>", _table([""] + [b for b, _ in blocks],
-                                        summary_rows(blocks, [s.landings] + [s.landings_of(f) for f in s.feet]))]
+                                        summary_rows(blocks))]
     segs = s.segments() if len(s.segment_bounds()) > 1 else []
     if segs:
         parts += ["<h2>Between markers</h2>",
                   _table([""] + [f"{g.label} ({g.t_s[0] / 60:.1f}–{g.t_s[-1] / 60:.1f} min)" for g in segs],
-                         summary_rows([(g.label, g.summary) for g in segs], [g.landings for g in segs]))]
+                         summary_rows([(g.label, g.summary) for g in segs]))]
     for stem, caption, png in figures:
         data = base64.b64encode(png).decode("ascii")
         parts.append(f"<section id={stem}><h2>{html.escape(caption)}</h2>"

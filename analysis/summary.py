@@ -23,29 +23,10 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from .measures import MEASURES, NO_FLIGHT_SHARE, Block, _get, forefoot_pct, mean, median, no_flight  # noqa: F401
 from .strike import STRIKES
 
 MAX_STRIDE_S = 3.0   # a longer gap between two landings of one foot is a pause, not a stride
-
-
-def _get(l, key):
-    # a dict (a CSV row) or a Landing; not isinstance(l, Mapping): that ABC check cost more than
-    # the rest of the summary on a long session
-    return l[key] if isinstance(l, dict) else getattr(l, key)
-
-
-def _median(values, digits: int = 1) -> float | None:
-    v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
-    return round(float(np.median(v)), digits) if v else None
-
-
-def _mean(values, digits: int = 1) -> float | None:
-    v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
-    return round(float(np.mean(v)), digits) if v else None
-
-
-def _maybe(l, key):
-    return l.get(key) if isinstance(l, dict) else getattr(l, key, None)
 
 
 def _spans_break(t0, t1, breaks) -> np.ndarray:
@@ -162,39 +143,11 @@ def flight_times_ms(landings: list, feet: Iterable[str], breaks=()) -> dict[str,
     return out
 
 
-#: flight times of 0 (the other foot still down) in this share of steps or more: the gait has no
-#: flight (walking), and a median flight time of 0 ms would say nothing; it is null instead
-NO_FLIGHT_SHARE = 0.5
-
-
-def no_flight(flights) -> bool:
-    """Whether flight time does not apply to these steps' flight times (ms): most are 0."""
-    f = [x for x in flights if x is not None]
-    return bool(f) and sum(1 for x in f if x <= 0.0) >= NO_FLIGHT_SHARE * len(f)
-
-
-def forefoot_pct(strikes: Iterable[str]) -> float | None:
-    """Share of forefoot landings among ``strikes`` (strike classes), % to 0.1; None if none."""
-    strikes = list(strikes)
-    return round(100.0 * strikes.count("forefoot") / len(strikes), 1) if strikes else None
-
-
 def _block(landings: list, flights: list[float], cadence: float | None) -> dict[str, Any]:
+    """A block's contract-3 figures: its landings, their classes, and each of :data:`MEASURES`."""
     counts = {s: sum(1 for l in landings if _get(l, "strike") == s) for s in STRIKES}
-    n = len(landings)
-    return {
-        "landings": n,
-        "strike_counts": counts,
-        "forefoot_pct": forefoot_pct(_get(l, "strike") for l in landings),
-        "strike_index_median": _median(_get(l, "strike_index") for l in landings),
-        "cadence_spm": cadence,
-        "contact_ms_median": _median(_get(l, "contact_ms") for l in landings),
-        "flight_ms_median": None if no_flight(flights) else _median(flights),
-        # force figures (None where unknown: no body mass, or not in the rows given)
-        "peak_force_n_median": _median(_maybe(l, "peak_force_n") for l in landings),
-        "peak_force_bw_median": _median((_maybe(l, "peak_force_bw") for l in landings), 2),
-        "loading_rate_bw_s_mean": _mean(_maybe(l, "loading_rate_bw_s") for l in landings),
-    }
+    block = Block(landings, flights, cadence)
+    return {"landings": len(landings), "strike_counts": counts, **{m.key: m.of(block) for m in MEASURES}}
 
 
 def summarise(landings: list, feet: Iterable[str], health: Mapping | None = None,

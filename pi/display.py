@@ -28,6 +28,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from analysis.measures import shown
 from analysis.outline import edges, sensor_across
 from analysis.strike import STRIKES
 from pi.disk import WARN_S, clock_words
@@ -482,10 +483,8 @@ def summary_renderable(snapshot: Snapshot | None, figures: Mapping | None = None
             share = f" ({100 * count / total:.0f} %)" if _ok(count) and _ok(total) and total else ""
             cells.append(_fmt(count) + share)
         table.add_row(STRIKE_WORD[strike].lower(), *cells, style=STRIKE_STYLE[strike].replace("bold ", ""))
-    row("forefoot %", "forefoot_pct", ".1f")
-    row("strike index median", "strike_index_median", ".1f")
-    row("cadence spm", "cadence_spm", ".1f")
-    row("contact ms (median)", "contact_ms_median", ".0f")
+    for m in shown([cols["all"]] if "all" in cols else []):     # the report's measures (analysis.measures)
+        row(m.short, m.key, f".{m.shown}f")
     if snapshot is not None:
         h = snapshot.health
         blank = [""] * (len(cols) - 1)

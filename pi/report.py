@@ -56,7 +56,7 @@ def report_main(args) -> int:
     t.add_column("")
     for name, _ in cols:
         t.add_column(name, justify="right")
-    for label, cells in summary_rows(cols, [s.landings] + [s.landings_of(f) for f in s.feet]):
+    for label, cells in summary_rows(cols):
         t.add_row(label, *cells)
     console.print(t)
     parts = s.segments() if s.label is None and len(s.segment_bounds()) > 1 else []
@@ -65,7 +65,7 @@ def report_main(args) -> int:
         pt.add_column("")
         for p in parts:
             pt.add_column(f"{p.label}\n{clock(p.t_s[0])}–{clock(p.t_s[-1])}", justify="right")
-        for label, cells in summary_rows([(p.label, p.summary) for p in parts], [p.landings for p in parts]):
+        for label, cells in summary_rows([(p.label, p.summary) for p in parts]):
             pt.add_row(label, *cells)
         console.print(pt)
     h = summary.get("health") or {}

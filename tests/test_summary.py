@@ -42,3 +42,18 @@ def test_walking_has_no_flight():
         landings.append(_l("right", k * 1.1 + 0.55, contact_ms=660.0, strike="rearfoot", si=10))
     s = summarise(landings, ["left", "right"])
     assert s["flight_ms_median"] is None            # not applicable, rather than 0 ms
+
+
+def test_duty_factor_is_the_share_of_the_stride_on_the_ground():
+    # running at 170 steps/min with 250 ms contacts: a stride of 120/170 s, 0.25 s of it down
+    step = 60 / 170
+    run = summarise([_l("left" if k % 2 == 0 else "right", k * step) for k in range(40)], ["left", "right"])
+    assert run["duty_factor"] == pytest.approx(0.25 / (120 / 170), abs=0.005)
+    assert run["feet"]["left"]["duty_factor"] == pytest.approx(0.35, abs=0.005)
+    # walking: 660 ms stance of a 1.1 s stride
+    walk = []
+    for k in range(20):
+        walk.append(_l("left", k * 1.1, contact_ms=660.0, strike="rearfoot", si=10))
+        walk.append(_l("right", k * 1.1 + 0.55, contact_ms=660.0, strike="rearfoot", si=10))
+    assert summarise(walk, ["left", "right"])["duty_factor"] == pytest.approx(0.6, abs=0.005)
+    assert summarise([_l("left", 0.0)], ["left"])["duty_factor"] is None      # no stride: no cadence
