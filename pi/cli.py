@@ -15,6 +15,7 @@ from analysis import __version__
 from analysis.errors import InsoleError, UsageError
 from pi.common import DEFAULT_OUT, report_error
 from pi.emulator.boards import BOARDS, DEFAULT_BOARD
+from pi.sources import NAMES as SOURCE_NAMES
 from pi.simulator import DIRECTIONS, PATTERNS, SIM_DEFAULTS
 from pi.simulator import FEET_CHOICES as FEET
 
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     r = sub.add_parser("run", help="the live logger (simulated insole when no kit is attached)")
-    r.add_argument("--source", choices=("sim", "emulated", "ads", "replay"), default=None,
+    r.add_argument("--source", choices=SOURCE_NAMES, default=None,
                    help="where frames come from (default: the kit's chips if found, else sim)")
     r.add_argument("--config", metavar="FILE", help=KIT_HELP)
     r.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,

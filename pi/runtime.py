@@ -199,16 +199,15 @@ def log_session(opts: RunOptions, kit, src, notice: str | None, stop: threading.
     try:
         if stop.is_set():
             raise _Cancelled
-        mode_notice = (src.describe() or {}).get("mode_notice") if hasattr(src, "describe") else None
+        mode_notice = (src.describe() or {}).get("mode_notice")
         notice = join_notes(notice, mode_notice)     # e.g. the chips fell back to single-shot, and why
         # a replay analyses like its recording: the subject is the recorded one, not the kit's
-        body_mass = src.session.body_mass_kg if src.kind == "replay" else kit.body_mass_kg
+        body_mass = src.body_mass_kg(kit.body_mass_kg)
         folder = new_session_folder(Path(opts.out))
         meta = session_meta(src, utc_now_iso(), body_mass, str(kit.path))
         writer = SessionWriter(folder, meta, src.layout, integer_values=src.integer_values)
     except BaseException as e:           # no session begun: the source must not be left running
-        if hasattr(src, "close"):
-            src.close()
+        src.close()
         if isinstance(e, _Cancelled):
             return None
         raise
@@ -225,7 +224,7 @@ def log_session(opts: RunOptions, kit, src, notice: str | None, stop: threading.
     pipe = Pipeline(src.layout, src.rate_hz, body_mass, writer, on_landing=printer,
                     on_verdict=(lambda v: kit_io.verdict(v.foot, v.strike)) if kit_io else None)
     q: queue.SimpleQueue = queue.SimpleQueue()
-    if getattr(src, "remote", False):      # the chips: sampled in a process of their own
+    if src.remote:                         # the chips: sampled in a process of their own
         sampler = src.sampler(q, duration_s=opts.duration_s)
     else:
         sampler = Sampler(src, q, duration_s=opts.duration_s)
@@ -245,10 +244,10 @@ def log_session(opts: RunOptions, kit, src, notice: str | None, stop: threading.
         """Called on the processor thread (which owns the writer), and once at the end."""
         left = disk.left_s()
         replay = None
-        if src.kind == "replay":         # the recording's time and how far through it is
-            t = src.session.t_s
-            replay = (max(0.0, pipe.last_t_s - float(t[0])) if pipe.frames else 0.0,
-                      float(t[-1] - t[0]) if len(t) else 0.0, src.speed)
+        played = src.progress()
+        if played is not None:           # a recording: its time, how far through it is, the speed
+            t0, length, speed = played
+            replay = (max(0.0, pipe.last_t_s - t0) if pipe.frames else 0.0, length, speed)
         current["snap"] = dataclasses.replace(
             pipe.snapshot(src.kind, str(folder), time.monotonic() - started, health(), notice=notice,
                           stopping=stopping), disk_left_s=left, replay=replay)
@@ -258,7 +257,7 @@ def log_session(opts: RunOptions, kit, src, notice: str | None, stop: threading.
         writer.update_meta(health=sampler.health(), gaps=list(sampler.gaps))   # on disk at the next fsync
 
     publish()
-    proc = _Processor(q, pipe, publish, kit_io, getattr(src, "markers_until", None))
+    proc = _Processor(q, pipe, publish, kit_io, src.markers_until)
     if kit_io is not None:
         kit_io.take_markers()           # presses before the session began are not its markers
         kit_io.show("recording")
@@ -284,7 +283,7 @@ def log_session(opts: RunOptions, kit, src, notice: str | None, stop: threading.
         pipe.finish()
         publish(stopping=True)
         final = {}
-        source_now = getattr(sampler, "final_source", None) or (src.describe() if hasattr(src, "describe") else None)
+        source_now = sampler.final_source or src.describe()
         if source_now:                  # as measured over the session (edge latency, CPU, …)
             final["source"] = source_now
         writer.close(health=sampler.health(), gaps=list(sampler.gaps), ended_at=utc_now_iso(),
@@ -293,7 +292,7 @@ def log_session(opts: RunOptions, kit, src, notice: str | None, stop: threading.
     for step in (sampler.stop,
                  lambda: sampler.join() if sampler.started else None,
                  lambda: proc.join() if proc.is_alive() or proc.ident else None,
-                 lambda: src.close() if hasattr(src, "close") else None,    # the chips stop converting
+                 src.close,                          # the chips stop converting
                  close_session,
                  lambda: display.stop() if display is not None else None,
                  gc.unfreeze):                  # the next session (--wait-for-button) may free them

@@ -41,15 +41,16 @@ PROBE_S = 0.25    # a chip that stopped answering is tried again this often
 
 
 class Sampler:
+    final_source = None     # a sampler in another process reports its source's describe() at the end
+
     def __init__(self, source, sink: queue.SimpleQueue, duration_s: float | None = None,
                  chunk_s: float = 0.02):
         self.source = source
-        if hasattr(source, "partial_frames"):   # frames go on without a chip gone (its cells empty)
-            source.partial_frames = True
+        source.partial_frames = True            # frames go on without a chip gone, where it can (its cells empty)
         self.sink = sink
         self.duration_s = duration_s
         self.chunk_s = chunk_s
-        self.pace_hz = float(getattr(source, "pace_hz", source.rate_hz))
+        self.pace_hz = float(source.pace_hz)
         self.frames = 0
         self.late_frames = 0
         self.skipped_frames = 0
@@ -115,10 +116,8 @@ class Sampler:
 
     def health(self) -> dict:
         src = self.source
-        errors = getattr(src, "bus_errors_total", None)
         return {"frames": self.frames, "late_frames": self.late_frames,
-                "skipped_frames": self.skipped_frames,
-                "bus_errors": self.bus_errors + (errors if errors is not None else getattr(src, "bus_errors", 0))}
+                "skipped_frames": self.skipped_frames, "bus_errors": self.bus_errors + src.bus_errors_total}
 
     def _set_missing(self, names) -> None:
         """The chips missing now; each outage, once over (or at the end), is one of ``gaps``
@@ -241,14 +240,13 @@ class Sampler:
 
     def _loop_deadlines(self) -> None:
         src = self.source
-        if getattr(src, "wants_realtime", False):   # chips read on this thread's deadlines
+        if src.wants_realtime:                 # chips read on this thread's deadlines
             from pi.realtime import promote
             promote()
         period_ns = int(round(1e9 / self.pace_hz))
         late_ns = period_ns // 2
         chunk_ns = int(self.chunk_s * 1e9)
-        own_clock = bool(getattr(src, "own_clock", False))
-        drops = bool(getattr(src, "drops_late_frames", True))
+        own_clock, drops = bool(src.own_clock), bool(src.drops_late_frames)
         t0 = self._t0 = time.monotonic_ns()
         deadline = t0
         stop_at = t0 + int(self.duration_s * 1e9) if self.duration_s else None
@@ -285,7 +283,7 @@ class Sampler:
                 self._set_missing(getattr(e, "chips", None) or [getattr(e, "chip", None) or "?"])
                 wait(PROBE_S)                 # the deadlines passed meanwhile are skipped, above
                 continue
-            self._set_missing(getattr(src, "missing_chips", ()))   # frames go on without a chip gone
+            self._set_missing(src.missing_chips)   # frames go on without a chip gone
             if len(v) == 0:                   # the source has run out (a replay that ended)
                 break
             self._count_without(v)

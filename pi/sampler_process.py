@@ -27,12 +27,13 @@ import time
 
 from analysis.errors import InsoleError, SessionError
 from pi.sampler import END
+from pi.sources.base import FrameSource
 
 START_TIMEOUT_S = 60.0     # opening the chips in the child (imports, set-up, rate measurement)
 STATUS_EVERY_S = 0.2       # health sent this often when no frames come
 
 
-class RemoteSource:
+class RemoteSource(FrameSource):
     """A source opened in a child process by ``module:function(**options)``."""
 
     remote = True
@@ -191,7 +192,7 @@ def _child_main(conn, module: str, func: str, options: dict) -> None:
         return
     try:
         conn.send(("ready", {"kind": src.kind, "layout": src.layout, "rate_hz": src.rate_hz,
-                             "pace_hz": float(getattr(src, "pace_hz", src.rate_hz)),
+                             "pace_hz": float(src.pace_hz),
                              "integer_values": src.integer_values, "describe": src.describe()}))
         msg = conn.recv()
         if msg[0] != "go":
@@ -218,7 +219,7 @@ def _child_main(conn, module: str, func: str, options: dict) -> None:
             nonlocal sent
             new = sampler.gaps[sent:]
             sent += len(new)
-            callbacks = src.callback_cpu_s() if hasattr(src, "callback_cpu_s") else None
+            callbacks = src.callback_cpu_s()
             cpu = {"reading": (callbacks or 0.0) + (sampler.thread_cpu_s() or 0.0), "handoff": time.thread_time(),
                    "process": time.process_time(), "at": time.monotonic()}
             return {"health": sampler.health(), "missing": list(sampler.missing), "new_gaps": list(new),

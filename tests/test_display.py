@@ -308,8 +308,9 @@ def test_sampler_average_counts_a_stall_the_recent_rate_has_forgotten():
     import numpy as np
 
     from pi.sampler import Sampler
+    from pi.sources.base import FrameSource
 
-    class Stalling:                     # 100 frames/s, but the first read takes 1 s
+    class Stalling(FrameSource):        # 100 frames/s, but the first read takes 1 s
         rate_hz, stalled = 100.0, False
 
         def read(self, n):

@@ -1,10 +1,10 @@
 """Frame sources behind one small interface, chosen by name.
 
-A source has ``kind``, ``layout`` (analysis.layout.Layout), ``rate_hz`` (nominal frames/s; ``pace_hz``, if present, is the pace frames are handed out at),
-``integer_values`` (stored values are ADC counts), ``own_clock`` (True when it stamps its own
-frame times, as the simulator and replay do), ``describe()`` (the ``source`` entry of
-session.json), ``read(n)`` → ``(t_s or None, values (n, n_sensors))`` and ``close()``.
-A source reading hardware returns ``t_s=None`` and the sampler stamps frames with its clock.
+Every source is a :class:`pi.sources.base.FrameSource`: ``kind``, ``layout``, ``rate_hz``,
+``read(n)`` → ``(t_s or None, values (n, n_sensors))``, and the capabilities with their defaults
+(``pace_hz``, ``own_clock``, ``describe()``, ``progress()``, ``close()`` …). A source reading
+hardware returns ``t_s=None`` and the sampler stamps frames with its clock. ``NAMES``, the
+choices the command line offers, are the registry's names.
 
 Sources are imported lazily, so a vendor library is imported only when its source is chosen
 (only the ads source imports Blinka/adafruit).
@@ -19,12 +19,12 @@ from analysis.errors import UsageError
 #: name → (module, factory function)
 REGISTRY = {
     "sim": ("pi.sources.sim", "open_source"),
-    "replay": ("pi.sources.replay", "open_source"),
-    "ads": ("pi.sources.ads", "open_source"),
     "emulated": ("pi.sources.ads", "open_emulated"),
+    "ads": ("pi.sources.ads", "open_source"),
+    "replay": ("pi.sources.replay", "open_source"),
 }
 PLANNED: dict[str, str] = {}
-NAMES = ("sim", "emulated", "ads", "replay")
+NAMES = tuple(REGISTRY)
 
 
 def open_source(name: str, **options):

@@ -29,6 +29,7 @@ import numpy as np
 
 from analysis.errors import BusError, InsoleError
 from pi.chips import CHIPS
+from pi.sources.base import FrameSource
 
 MODES = ("single", "continuous")
 RETRIES = 3                    # a failed transaction is tried this many times more
@@ -97,7 +98,7 @@ def _no_bus(reason: str) -> InsoleError:
     return err
 
 
-class AdsSource:
+class AdsSource(FrameSource):
     kind = "ads"
     integer_values = True
     own_clock = False

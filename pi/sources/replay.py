@@ -10,9 +10,10 @@ import numpy as np
 
 from analysis.errors import SessionError, UsageError
 from analysis.session import markers_of, read_session
+from pi.sources.base import FrameSource
 
 
-class ReplaySource:
+class ReplaySource(FrameSource):
     kind = "replay"
     own_clock = True
     drops_late_frames = False      # recorded frames are read late rather than lost
@@ -51,6 +52,13 @@ class ReplaySource:
         a, b = self._i, min(self._i + n, len(self.session.t_s))
         self._i = b
         return self.session.t_s[a:b], self.session.values[a:b]
+
+    def body_mass_kg(self, kit_mass_kg: float | None) -> float | None:
+        return self.session.body_mass_kg          # a replay analyses like its recording
+
+    def progress(self) -> tuple[float, float, float]:
+        t = self.session.t_s
+        return (*((float(t[0]), float(t[-1] - t[0])) if len(t) else (0.0, 0.0)), self.speed)
 
     def markers_until(self, t_s: float) -> list[tuple[float, str]]:
         """The recording's markers up to ``t_s`` not handed out yet: (t_s, label), in order."""

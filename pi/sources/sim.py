@@ -8,6 +8,7 @@ import numpy as np
 
 from analysis.layout import Layout
 from pi.simulator import SimSettings, SimulatedRunner
+from pi.sources.base import FrameSource
 
 
 def restrict_layout(layout: Layout, feet: str) -> Layout:
@@ -17,7 +18,7 @@ def restrict_layout(layout: Layout, feet: str) -> Layout:
     return Layout(s for s in layout if s.foot == feet)
 
 
-class SimSource:
+class SimSource(FrameSource):
     kind = "sim"
     integer_values = True
     own_clock = True
