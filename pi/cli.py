@@ -13,6 +13,7 @@ import sys
 
 from analysis import __version__
 from analysis.errors import InsoleError, UsageError
+from analysis.importers import FORMATS as IMPORT_FORMATS
 from pi.common import DEFAULT_OUT, report_error
 from pi.emulator.boards import BOARDS, DEFAULT_BOARD
 from pi.sources import NAMES as SOURCE_NAMES
@@ -122,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "of per-sensor forces with a layout file, PhysioNet gaitpdb, Moticon OpenGo text export")
     im.add_argument("file", metavar="FILE", help="the recording")
     im.add_argument("--out", metavar="DIR", required=True, help="the session folder to write (new or empty)")
-    im.add_argument("--format", choices=("auto", "csv", "gaitpdb", "moticon"), default="auto",
+    im.add_argument("--format", choices=("auto", *IMPORT_FORMATS), default="auto",
                     help="the file's format (default: csv when --layout is given, else told from the content)")
     im.add_argument("--mass", metavar="KG", type=_number(float, 20, 250),
                     help="body mass in kg, 20-250 (gaitpdb: default from demographics.txt beside the file)")

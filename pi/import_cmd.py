@@ -12,14 +12,7 @@ import time
 from pathlib import Path
 
 from analysis.errors import UsageError
-from analysis.importers import FORMATS, detect, write_session
-
-#: options that belong to one format only: flag → (attribute, formats it is for)
-_ONLY = {"--layout": ("layout", ("csv",)), "--units": ("units", ("csv",)),
-         "--time-column": ("time_column", ("csv",)), "--time-units": ("time_units", ("csv",)),
-         "--delimiter": ("delimiter", ("csv",)), "--rate": ("rate", ("csv",)),
-         "--demographics": ("demographics", ("gaitpdb",))}
-
+from analysis.importers import FORMATS, ImportOptions, detect, read, write_session
 
 def choose_format(args) -> str:
     if args.format != "auto":
@@ -33,25 +26,11 @@ def choose_format(args) -> str:
     return found
 
 
-def read_recording(args, fmt: str, progress=None):
-    for flag, (attr, formats) in _ONLY.items():
-        value = getattr(args, attr)
-        if value is not None and fmt not in formats:
-            raise UsageError(f"{flag} is for --format {' or '.join(formats)}, not {fmt}")
-    if fmt == "csv":
-        if not args.layout or not args.units:
-            raise UsageError("--format csv needs --layout FILE (a position per column) and --units "
-                             "(N, kN, kgf, lbf; or kPa, N/cm2, MPa, psi with area_cm2 in the layout)")
-        from analysis.importers import generic
-        return generic.read(args.file, args.layout, args.units, time_column=args.time_column,
-                            time_units=args.time_units, delimiter=args.delimiter or "auto", rate_hz=args.rate,
-                            on_gap=args.on_gap, mass_kg=args.mass, progress=progress)
-    if fmt == "gaitpdb":
-        from analysis.importers import gaitpdb
-        return gaitpdb.read(args.file, mass_kg=args.mass, demographics=args.demographics, on_gap=args.on_gap,
-                            progress=progress)
-    from analysis.importers import moticon
-    return moticon.read(args.file, mass_kg=args.mass, on_gap=args.on_gap, progress=progress)
+def import_options(args) -> ImportOptions:
+    """The import's options from ``insole import``'s arguments."""
+    return ImportOptions(mass_kg=args.mass, on_gap=args.on_gap, layout=args.layout, units=args.units,
+                         time_column=args.time_column, time_units=args.time_units, delimiter=args.delimiter,
+                         rate_hz=args.rate, demographics=args.demographics)
 
 
 def import_main(args) -> int:
@@ -64,7 +43,7 @@ def import_main(args) -> int:
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as prog:
         reading = prog.add_task("reading", total=1)
-        rec = read_recording(args, fmt, lambda d, n: prog.update(reading, completed=d / n))
+        rec = read(args.file, fmt, import_options(args), lambda d, n: prog.update(reading, completed=d / n))
         writing = prog.add_task("writing", total=1)
         out = write_session(rec, args.out, lambda d, n: prog.update(writing, completed=d / n))
     took = time.perf_counter() - started
