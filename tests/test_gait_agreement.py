@@ -8,6 +8,7 @@ import pytest
 from analysis.gait import Landing, StreamingGait, Verdict, analyse
 from pi.kit import load_kit
 from pi.simulator import SimSettings, SimulatedRunner
+from signals import half_sine_steps, three_sensor_layout
 
 FIELDS = ("t_on_s", "t_off_s", "contact_ms", "strike_index", "rear_lag_ms", "peak_force_n",
           "peak_force_bw", "loading_rate_bw_s")
@@ -79,3 +80,32 @@ def test_flight_time_is_the_same_live_and_offline(kit, tmp_path, feet):
         assert (a is None and b is None) or a == pytest.approx(b, abs=1e-3)
     # simulated running at 170 spm with ~250 ms contacts: ~100 ms of flight
     assert 60 < np.median([v for v in live if v is not None]) < 160
+
+
+def test_a_missing_reading_in_the_first_second_loses_nothing():
+    t, v, truth = half_sine_steps(rate_hz=500.0, n_steps=12, noise_n=1.0)
+    v[120, 1] = np.nan                                  # 0.24 s: inside the warm-up
+    v[int(3.3 * 500), 2] = np.nan                       # and one inside a contact
+    layout = three_sensor_layout()
+    batch = analyse(t, v, layout, 500.0)
+    assert len(batch) == len(truth)
+    g = StreamingGait(layout, 500.0)
+    live = [e for a in range(0, len(t), 3) for e in g.push(t[a:a + 3], v[a:a + 3]) if isinstance(e, Landing)]
+    assert [(l.strike, round(l.strike_index, 6)) for l in live] == [(l.strike, round(l.strike_index, 6)) for l in batch]
+
+
+def test_a_knock_in_the_air_gets_no_verdict():
+    t, v, truth = half_sine_steps(rate_hz=1000.0, n_steps=6)
+    knock = int((truth[2][1] + 0.2) * 1000)
+    v[knock:knock + 30, 0] = 300.0                       # 30 ms, shorter than a landing
+    for block in (1, 10, 5000):
+        g = StreamingGait(three_sensor_layout(), 1000.0)
+        events = [e for a in range(0, len(t), block) for e in g.push(t[a:a + block], v[a:a + block])]
+        events += g.finish()
+        verdicts = [e for e in events if isinstance(e, Verdict)]
+        landings = [e for e in events if isinstance(e, Landing)]
+        assert len(landings) == len(truth) and len(verdicts) == len(landings), block
+
+
+def test_an_empty_block_is_fine():
+    assert StreamingGait(three_sensor_layout(), 100.0).push(np.zeros(0), np.zeros((0, 3))) == []

@@ -295,7 +295,7 @@ def test_moticon_unexpected_exports_are_refused(tmp_path, edit, message):
     t, forces = moticon_walk(200)
     path = moticon_file(tmp_path / "x.txt", t, forces)
     path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
-    with pytest.raises(Exception, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")
+    with pytest.raises(FileFormatError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")
                        .replace(")", r"\)").replace("?", r"\?")):
         moticon.read(path)
 

@@ -1,3 +1,4 @@
+import json
 import os
 
 import numpy as np
@@ -138,3 +139,19 @@ def test_while_logging_every_file_is_fsynced_at_least_every_2_s(tmp_path, monkey
     # session.json is replaced (and fsynced) within 2 s of each change to it
     changed = [start + 0.05 * (i + 1) for i in range(400) if not 100 <= i < 160]
     assert all(any(0 <= t - u <= 2.0 + 0.05 for t in synced["session.json"]) for u in changed[:-40])
+
+
+def test_the_header_is_on_disk_at_once(tmp_path):
+    SessionWriter(tmp_path / "s", {}, three_sensor_layout())       # never flushed or closed
+    assert (tmp_path / "s" / "samples.csv").read_text() == "t_s,L_heel,L_mid,L_fore\n"
+    assert len(read_session(tmp_path / "s").t_s) == 0
+
+
+def test_bad_session_json_fields_get_a_reason(tmp_path):
+    w = SessionWriter(tmp_path / "s", {}, three_sensor_layout())
+    w.close()
+    meta = json.loads((tmp_path / "s" / "session.json").read_text())
+    meta["subject"] = "nobody"
+    (tmp_path / "s" / "session.json").write_text(json.dumps(meta))
+    with pytest.raises(SessionError, match="subject must be a JSON object"):
+        read_session(tmp_path / "s")

@@ -5,6 +5,7 @@ from analysis.gait import analyse
 from analysis.strike import classify
 
 from signals import half_sine_steps, three_sensor_layout
+from analysis.layout import region_of
 
 
 @pytest.mark.parametrize("si, lag, expected", [
@@ -80,3 +81,8 @@ def test_a_heel_strike_has_no_made_up_rear_lag():
     simulate(folder, 20.0, SimSettings(pattern="rearfoot", seed=4))
     lags = [l.rear_lag_ms for l in load_session(folder).landings]
     assert len(lags) > 40 and sum(1 for x in lags if x == 0.0) > 0.8 * len(lags)
+
+
+def test_region_boundaries_are_exact():
+    assert region_of(1 / 3) == "midfoot" and region_of(2 / 3) == "forefoot"
+    assert region_of(0.3333) == "rearfoot"

@@ -57,3 +57,10 @@ def test_duty_factor_is_the_share_of_the_stride_on_the_ground():
         walk.append(_l("right", k * 1.1 + 0.55, contact_ms=660.0, strike="rearfoot", si=10))
     assert summarise(walk, ["left", "right"])["duty_factor"] == pytest.approx(0.6, abs=0.005)
     assert summarise([_l("left", 0.0)], ["left"])["duty_factor"] is None      # no stride: no cadence
+
+
+def test_report_has_both_feet_with_one_instrumented():
+    s = summarise([{"foot": "left", "t_on_s": 0.0, "t_off_s": 0.25, "contact_ms": 250.0,
+                    "strike": "forefoot", "strike_index": 75.0}], ["left"])
+    assert set(s["feet"]) == {"left", "right"}
+    assert s["feet"]["right"]["landings"] == 0 and s["feet"]["right"]["cadence_spm"] is None

@@ -50,7 +50,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import FileFormatError
+from ..errors import FileFormatError, UsageError
 from ..layout import Layout, Sensor
 from .recording import Recording, check_mass, check_time, gap_note
 from .table import TextTable
@@ -130,7 +130,10 @@ def read(path: str | Path, mass_kg: float | None = None, on_gap: str = "flag",
                                   f"expected 1-{N_CELLS}")
     if len(units) != 1:
         raise FileFormatError(f"{file}: line {table.header_line}: pressure channels in several units: {sorted(units)}")
-    unit = force_unit(units.pop())
+    try:
+        unit = force_unit(units.pop())
+    except UsageError as e:              # the file's unit, not the user's option: a file problem
+        raise FileFormatError(f"{file}: line {table.header_line}: {e}") from None
     if not unit.pressure:
         raise FileFormatError(f"{file}: line {table.header_line}: pressure channels in {unit.name}, not a pressure unit")
     totals = {}
