@@ -22,7 +22,7 @@ from analysis.gait import analyse            # noqa: E402
 from analysis.session import read_session    # noqa: E402
 from analysis.truth import score             # noqa: E402
 from pi.kit import load_kit                  # noqa: E402
-from pi.simulate import simulate             # noqa: E402
+from pi.simulated_session import simulate             # noqa: E402
 from pi.simulator import SimSettings         # noqa: E402
 
 TARGET = {"forefoot": 98.0, "midfoot": 90.0, "rearfoot": 98.0}

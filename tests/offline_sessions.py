@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 from analysis.session import SessionWriter, read_session
-from pi.simulate import simulate
+from pi.simulated_session import simulate
 from pi.simulator import SimSettings
 
 

@@ -7,7 +7,7 @@ from analysis.gait import analyse
 from analysis.session import read_session
 from analysis.truth import score
 from pi.kit import load_kit
-from pi.simulate import simulate
+from pi.simulated_session import simulate
 from pi.simulator import SimSettings
 
 TARGET = {"forefoot": 98.0, "midfoot": 90.0, "rearfoot": 98.0}

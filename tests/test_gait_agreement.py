@@ -69,7 +69,7 @@ def test_stream_equals_batch(kit, pattern, direction, block):
 @pytest.mark.parametrize("feet", ["both", "left"])
 def test_flight_time_is_the_same_live_and_offline(kit, tmp_path, feet):
     from analysis.session import read_session
-    from pi.simulate import simulate
+    from pi.simulated_session import simulate
     simulate(tmp_path / "s", 30.0, SimSettings(feet=feet, seed=4), kit)
     s = read_session(tmp_path / "s")
     batch = analyse(s.t_s, s.values, s.layout, s.rate_hz, s.body_mass_kg)

@@ -73,7 +73,7 @@ def test_a_heel_strike_has_no_made_up_rear_lag():
     # the heel already loaded in the first frame of contact took load at (or before) contact:
     # 0 ms, not the one frame (5 ms) it read before
     from analysis import load_session
-    from pi.simulate import simulate
+    from pi.simulated_session import simulate
     from pi.simulator import SimSettings
     import tempfile
     from pathlib import Path
