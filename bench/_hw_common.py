@@ -20,6 +20,7 @@ import numpy as np
 
 from analysis.layout import Layout
 from pi.kit import DATA_RATES, load_kit
+from pi.sources.base import FrameSource
 
 # ---- the emulated bus's bit counts (pi/emulator/bus.py) --------------------------------------
 # writeto: start + 9 bits per byte (address included) + stop = 11 + 9 × data bytes
@@ -257,14 +258,11 @@ def library_channels(kit, bus):
     return [AnalogIn(ads[s.chip], s.input) for s in kit.layout]
 
 
-class LibraryLoopSource:
+class LibraryLoopSource(FrameSource):
     """The naive loop as a frame source for ``insole run``: a frame is every sensor's
     ``AnalogIn(ads, pin).value`` in turn, at the rate the kit asks for (it cannot keep up)."""
 
     kind = "library-loop"
-    integer_values = True
-    own_clock = False
-    bus_errors = 0
 
     def __init__(self, kit, bus):
         self.kit, self.layout, self.rate_hz = kit, kit.layout, kit.rate_hz
