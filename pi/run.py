@@ -16,11 +16,11 @@ from pi.runtime import RunOptions, join_notes, log_session, open_run_source, sto
 
 def options_from_args(args, kit) -> RunOptions:
     """The run's options from ``insole run``'s arguments (already checked)."""
-    from pi.simulate import settings_from_args
+    from pi.simulator import settings_from
     return RunOptions(source=args.source, out=Path(args.out), duration_s=args.duration, session=args.session,
                       speed=args.speed, board=getattr(args, "board", None),
                       sampler=getattr(args, "sampler", "process"),
-                      sim=settings_from_args(args, kit.body_mass_kg))
+                      sim=settings_from(vars(args), kit.body_mass_kg))
 
 
 def run_main(args, source=None) -> int:

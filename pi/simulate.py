@@ -11,14 +11,11 @@ from pathlib import Path
 from analysis.errors import UsageError
 from pi.kit import load_kit
 from pi.simulated_session import simulate
-from pi.simulator import DIRECTIONS, PATTERNS, SimSettings
+from pi.simulator import DIRECTIONS, PATTERNS, SimSettings, settings_from
 
 
 def settings_from_args(args, body_mass_kg: float | None) -> SimSettings:
-    from pi.simulator import SIM_DEFAULTS
-    v = {k: SIM_DEFAULTS[k] if getattr(args, k, None) is None else getattr(args, k) for k in SIM_DEFAULTS}
-    return SimSettings(pattern=v["pattern"], direction=v["direction"], cadence_spm=v["cadence"],
-                       feet=v["feet"], seed=v["seed"], body_mass_kg=body_mass_kg or 70.0)
+    return settings_from(vars(args), body_mass_kg)
 
 
 def parse_then(specs, settings: SimSettings) -> list[tuple[str, SimSettings, float]]:

@@ -146,6 +146,15 @@ class SimSettings:
 _ACTIVE_EXP = np.log(0.5) / np.log(0.45)     # s**a = 0.5 at s = 0.45: active peak at 45 % of stance
 
 
+def settings_from(values, body_mass_kg: float | None) -> SimSettings:
+    """The runner from a mapping of the command line's names (``pattern``, ``direction``,
+    ``cadence``, ``feet``, ``seed``; a missing or None one takes :data:`SIM_DEFAULTS`), with the
+    kit's body mass (70 kg when unknown)."""
+    v = {k: SIM_DEFAULTS[k] if values.get(k) is None else values[k] for k in SIM_DEFAULTS}
+    return SimSettings(pattern=v["pattern"], direction=v["direction"], cadence_spm=v["cadence"],
+                       feet=v["feet"], seed=v["seed"], body_mass_kg=body_mass_kg or 70.0)
+
+
 def _grf_bw(tau_s: np.ndarray, contact_s: float, peak_bw: float, q: float, t_imp_s: float,
             amp_bw: float) -> np.ndarray:
     """Vertical force (body weights) ``tau_s`` s after contact; 0 outside [0, contact_s).
