@@ -81,8 +81,8 @@ class StreamingGait:
     """Live gait analysis of a whole layout (all feet), frame blocks in, events out.
 
     ``push(t_s, values)`` takes ``(n,)`` times in s and ``(n, n_sensors)`` stored values in the
-    layout's column order and returns the :class:`Verdict` and :class:`Landing` events that the
-    block completed, in order.
+    layout's column order and returns the :class:`Verdict`, :class:`Landing` and :class:`Gap`
+    events that the block completed, in order; each landing has its flight time.
     """
 
     def __init__(self, layout: Layout, rate_hz: float, body_mass_kg: float | None = None,
@@ -134,7 +134,8 @@ class StreamingGait:
         # a contact's frames are read from the trackers' rings when it completes, so a block
         # must not be longer than the rings keep
         step = self.feet[0].tracker.step if self.feet else len(t_s)
-        bounds = [0, *cuts.tolist(), len(t_s)]
+        cuts = cuts.tolist()
+        bounds = [0, *(c for c in cuts if c > 0), len(t_s)]     # a gap before frame 0: one part, gapped
         for a0, a1 in zip(bounds[:-1], bounds[1:]):
             if a0 in cuts:
                 events.extend(self._gap(float(t_s[a0])))
