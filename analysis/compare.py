@@ -26,7 +26,8 @@ from typing import Callable
 import numpy as np
 
 from .load import LoadedSession
-from .summary import no_flight, stride_times
+from .measures import no_flight
+from .summary import stride_times
 
 RESAMPLES = 2000
 CI_LEVEL = 0.95

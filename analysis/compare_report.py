@@ -20,7 +20,7 @@ from .layout import FOREFOOT_FROM, REARFOOT_BELOW
 from .load import LoadedSession
 from .plots import (STRIKE_COLOUR, STRIKE_LABEL, STRIKE_MARKER, _style, arrow, draw_insole, pyplot,
                     quiet_nan, resample_path, shade_heel_lag_band, to_drawing)
-from .summary import STRIKES
+from .strike import STRIKES
 
 SIDE_GREY = {"A": "0.15", "B": "0.5"}      # sides by line and grey; colours stay the classes'
 SIDE_LINE = {"A": "-", "B": "--"}

@@ -33,7 +33,8 @@ from .features import GaitParams, Landing
 from .gait import analyse_forces, not_sampled
 from .layout import Layout
 from .session import Session, markers_of, read_rows, read_session
-from .summary import flights_before, no_flight, stride_keep, summarise
+from .measures import no_flight
+from .summary import flights_before, stride_keep, summarise
 
 
 def gait_params(base: GaitParams | None = None, **overrides: Any) -> GaitParams:

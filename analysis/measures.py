@@ -121,9 +121,6 @@ MEASURES: tuple[Measure, ...] = (
             _field("loading_rate_bw_s", mean)),
 )
 
-BY_KEY = {m.key: m for m in MEASURES}
-
-
 def shown(blocks: list[dict]) -> list[Measure]:
     """The measures a table of contract-3 ``blocks`` shows: every one, but one peak force row,
     in body weights where the first block has them, else in newtons."""

@@ -31,7 +31,7 @@ from pathlib import Path
 from .errors import ConfigError, SessionError
 from .layout import Layout
 from .session import FORMAT, _complete_lines, check_meta_numbers, iter_lines, iter_rows, recording
-from .summary import forefoot_pct
+from .measures import forefoot_pct
 
 TAIL_BYTES = 64 * 1024        # the end of samples.csv read for its last frame (rows are < 200 B)
 

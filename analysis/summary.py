@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from .measures import MEASURES, NO_FLIGHT_SHARE, Block, _get, forefoot_pct, mean, median, no_flight  # noqa: F401
+from .measures import MEASURES, Block, _get
 from .strike import STRIKES
 
 MAX_STRIDE_S = 3.0   # a longer gap between two landings of one foot is a pause, not a stride

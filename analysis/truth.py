@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .summary import STRIKES, _get, summarise
+from .measures import _get
+from .strike import STRIKES
+from .summary import summarise
 
 
 def match(found: list, truth: list, tol_s: float = 0.020) -> list[tuple[int, int]]:
