@@ -1,4 +1,4 @@
-"""``insole report DIR``: re-analyse a session from its samples with the batch gait core.
+"""``insole report DIR``: re-analyse a session from its samples with the gait core.
 
 Prints a console summary (rich tables, per foot), or with ``--json`` the JSON of DESIGN.md
 contract 3 on stdout; ``--out REPORT`` also writes the HTML report, its PNGs, the landings CSV
