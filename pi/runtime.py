@@ -31,6 +31,7 @@ from pathlib import Path
 
 from analysis.errors import InsoleError, SessionError
 from analysis.session import SessionWriter
+from pi.common import DEFAULT_OUT
 from pi.disk import DiskWatch
 from pi.pipeline import Pipeline, session_meta, utc_now_iso
 from pi.sampler import END, Sampler
@@ -45,10 +46,11 @@ class RunOptions:
     (None: the kit's chips, else the simulated insole), ``out`` the folder sessions go under,
     ``duration_s`` (None: until stopped), ``session`` and ``speed`` for a replay, ``board`` an
     emulated board's profile, ``sampler`` "process" (the chips read in a process of their own)
-    or "thread", ``sim`` the simulated runner (for the sim and emulated sources)."""
+    or "thread", ``sim`` the simulated runner with its body mass (for the sim and emulated
+    sources; None: the defaults, with the kit's body mass)."""
 
     source: str | None = None
-    out: Path = Path("sessions")
+    out: Path = Path(DEFAULT_OUT)
     duration_s: float | None = None
     session: str | None = None
     speed: float = 1.0
@@ -120,10 +122,9 @@ def open_run_source(opts: RunOptions, kit, fallback_to_sim: bool = True):
 
 
 def _sim(opts: RunOptions, kit):
-    """The simulated runner asked for, with the kit's body mass (the defaults when none was)."""
-    from pi.simulator import SimSettings
-    sim = opts.sim if opts.sim is not None else SimSettings()
-    return dataclasses.replace(sim, body_mass_kg=kit.body_mass_kg or 70.0)
+    """The simulated runner asked for, or the defaults with the kit's body mass."""
+    from pi.simulator import settings_from
+    return opts.sim if opts.sim is not None else settings_from({}, kit.body_mass_kg)
 
 
 def new_session_folder(parent: Path) -> Path:

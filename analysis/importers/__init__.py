@@ -89,8 +89,7 @@ IMPORTERS = {i.name: i for i in (
     Importer("gaitpdb", ("demographics",), _looks_gaitpdb, _read_gaitpdb),
     Importer("csv", ("layout", "units", "time_column", "time_units", "delimiter", "rate_hz"), None, _read_csv),
 )}
-FORMATS = ("csv", "gaitpdb", "moticon")
-assert set(FORMATS) == set(IMPORTERS)
+FORMATS = tuple(sorted(IMPORTERS))
 OPTION_NAMES = tuple(f.name for f in fields(ImportOptions))
 
 

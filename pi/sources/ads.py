@@ -100,8 +100,6 @@ def _no_bus(reason: str) -> InsoleError:
 
 class AdsSource(FrameSource):
     kind = "ads"
-    integer_values = True
-    own_clock = False
     wants_realtime = True      # the thread reading the chips asks for SCHED_FIFO (pi/realtime.py)
 
     def __init__(self, kit, i2c=None, mode: str | None = None, pin_factory=None, lines=None,
@@ -140,9 +138,8 @@ class AdsSource(FrameSource):
         # the frame plan: for each input slot, the chips converting it and the columns they fill
         self.plan = []
         self._out = {}
-        #: frames may go on without a chip that stopped answering (its inputs NaN): the sampler
-        #: asks for this; the wiring check and the calibration want the error instead
-        self.partial_frames = False
+        # partial_frames stays False (FrameSource) unless the sampler asks: the wiring check and
+        # the calibration want the error of a chip gone, not frames without it
         for j in range(4):
             jobs = []
             for name, ads in self.ads.items():

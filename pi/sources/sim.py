@@ -20,7 +20,6 @@ def restrict_layout(layout: Layout, feet: str) -> Layout:
 
 class SimSource(FrameSource):
     kind = "sim"
-    integer_values = True
     own_clock = True
     # The runner is made up as it goes, so a sampler held up (the first run compiling its
     # modules, the display starting) can still have every frame: read late, counted late, never
